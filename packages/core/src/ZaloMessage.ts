@@ -1,0 +1,256 @@
+/**
+ * The message a user sends: one Zalo follower message with one attached photo (API.md §1).
+ *
+ * Every field schema carries its rule in plain words, so a failure reads as
+ * `imageUrl: must end in .jpg, .jpeg or .png`, and an `arbitrary` annotation so property tests
+ * generate valid values without rejection sampling.
+ *
+ * @since 0.1.0
+ */
+import * as DateTime from "effect/DateTime"
+import type * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+
+/** Longest text eSMS accepts, counted in code points (what a reader sees). @since 0.1.0 */
+export const MAX_TEXT_LENGTH = 2000
+
+/** Longest RequestId eSMS accepts. @since 0.1.0 */
+export const MAX_REQUEST_ID_LENGTH = 50
+
+/** Counts Unicode code points, so Vietnamese and emoji count as one character each. @since 0.1.0 */
+export const codePointLength = (s: string): number => {
+  let n = 0
+  for (const _ of s) n++
+  return n
+}
+
+const AString = Schema.String.annotations({ message: () => "must be a string" })
+
+const parseUrl = (s: string): URL | undefined => {
+  try {
+    return new URL(s)
+  } catch {
+    return undefined
+  }
+}
+
+const isHttpUrl = (s: string) => {
+  const url = parseUrl(s)
+  return url !== undefined && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""
+}
+
+const IMAGE_PATH = /\.(jpe?g|png)$/i
+
+/**
+ * The recipient's Zalo user id for this OA: non-empty, no spaces.
+ *
+ * @since 0.1.0
+ */
+export const UserId = AString.pipe(
+  Schema.filter((s) => s.length > 0 || "must not be empty"),
+  Schema.filter((s) => !/\s/.test(s) || "must not contain spaces"),
+  Schema.filter((s) => s.length <= 64 || "must be at most 64 characters"),
+  Schema.brand("@esms-effect/core/UserId")
+).annotations({
+  identifier: "UserId",
+  arbitrary: () => (fc) => fc.stringMatching(/^[0-9]{1,20}$/).map((s) => s as UserId)
+})
+/** @since 0.1.0 */
+export type UserId = typeof UserId.Type
+
+/**
+ * The message text: 1..2000 code points, not only whitespace. `\r\n` makes a line break.
+ *
+ * @since 0.1.0
+ */
+export const Text = AString.pipe(
+  Schema.filter((s) => s.trim().length > 0 || "must not be empty or only spaces"),
+  Schema.filter((s) => {
+    const n = codePointLength(s)
+    return n <= MAX_TEXT_LENGTH || `must be at most ${MAX_TEXT_LENGTH} characters (it has ${n})`
+  })
+).annotations({
+  identifier: "Text",
+  arbitrary: () => (fc) =>
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }).filter((s) => s.trim().length > 0)
+})
+
+/**
+ * The photo: an absolute http(s) URL whose path ends in .jpg, .jpeg or .png (any case).
+ *
+ * @since 0.1.0
+ */
+export const ImageUrl = AString.pipe(
+  Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL"),
+  Schema.filter((s) => IMAGE_PATH.test(new URL(s).pathname) || "must be a .jpg, .jpeg or .png file (its path ends so)")
+).annotations({
+  identifier: "ImageUrl",
+  arbitrary: () => (fc) =>
+    fc.tuple(
+      fc.constantFrom("http", "https"),
+      fc.domain(),
+      fc.array(fc.stringMatching(/^[a-zA-Z0-9_-]{1,12}$/), { maxLength: 3 }),
+      fc.constantFrom(".jpg", ".jpeg", ".png", ".PNG", ".JPG")
+    ).map(([scheme, host, dirs, ext]) => `${scheme}://${host}/${[...dirs, "photo"].join("/")}${ext}`)
+})
+
+/**
+ * Where eSMS reports delivery: an absolute http(s) URL.
+ *
+ * @since 0.1.0
+ */
+export const CallbackUrl = AString.pipe(
+  Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL")
+).annotations({
+  identifier: "CallbackUrl",
+  arbitrary: () => (fc) => fc.webUrl({ validSchemes: ["http", "https"], withQueryParameters: true })
+})
+
+/**
+ * The caller's idempotency key: 1..50 characters, de-duplicated by eSMS for 24 hours.
+ *
+ * @since 0.1.0
+ */
+export const RequestId = AString.pipe(
+  Schema.filter((s) => s.length > 0 || "must not be empty"),
+  Schema.filter((s) =>
+    s.length <= MAX_REQUEST_ID_LENGTH || `must be at most ${MAX_REQUEST_ID_LENGTH} characters (it has ${s.length})`
+  )
+).annotations({
+  identifier: "RequestId",
+  arbitrary: () => (fc) => fc.stringMatching(/^[A-Za-z0-9_.:-]{1,50}$/)
+})
+
+const SEND_DATE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/
+
+const isCalendarDateTime = (s: string): boolean => {
+  const m = SEND_DATE.exec(s)
+  if (m === null) return false
+  const [y, mo, d, h, mi, se] = m.slice(1).map(Number)
+  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, se))
+  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d &&
+    h < 24 && mi < 60 && se < 60
+}
+
+/**
+ * A scheduled send time as eSMS reads it: `yyyy-mm-dd hh:MM:ss`, a real calendar time, in Vietnam's
+ * time zone (UTC+7, no daylight saving). Use {@link sendDateFrom} to render a `DateTime`.
+ *
+ * @since 0.1.0
+ */
+export const SendDate = AString.pipe(
+  Schema.filter((s) => SEND_DATE.test(s) || "must have the form yyyy-mm-dd hh:MM:ss (for example 2026-12-01 08:30:00)"),
+  Schema.filter((s) => isCalendarDateTime(s) || "must be a real date and time")
+).annotations({
+  identifier: "SendDate",
+  arbitrary: () => (fc) =>
+    fc.date({ min: new Date("2000-01-01T00:00:00Z"), max: new Date("2099-12-31T23:59:59Z"), noInvalidDate: true })
+      .map((d) => d.toISOString().slice(0, 19).replace("T", " "))
+})
+
+/** eSMS is in Vietnam: a scheduled time is read as UTC+7. @since 0.1.0 */
+export const ESMS_TIME_ZONE_OFFSET_MS = 7 * 60 * 60 * 1000
+
+/**
+ * Renders an instant as the `SendDate` eSMS expects (Vietnam time, `yyyy-mm-dd hh:MM:ss`).
+ *
+ * @since 0.1.0
+ */
+export const sendDateFrom = (instant: DateTime.DateTime | Date): string => {
+  const millis = instant instanceof Date ? instant.getTime() : DateTime.toEpochMillis(instant)
+  return new Date(millis + ESMS_TIME_ZONE_OFFSET_MS).toISOString().slice(0, 19).replace("T", " ")
+}
+
+/**
+ * A validated message. Build one with {@link validate} (typed errors) or `new ZaloMessage({...})`
+ * (throws on invalid input).
+ *
+ * @since 0.1.0
+ */
+export class ZaloMessage extends Schema.Class<ZaloMessage>("@esms-effect/core/ZaloMessage")({
+  userId: UserId,
+  text: Text,
+  imageUrl: ImageUrl,
+  callbackUrl: Schema.optionalWith(CallbackUrl, { exact: true }),
+  requestId: Schema.optionalWith(RequestId, { exact: true }),
+  sendDate: Schema.optionalWith(SendDate, { exact: true })
+}) {}
+
+/**
+ * What a caller hands in: plain strings, checked by {@link validate}.
+ *
+ * @since 0.1.0
+ */
+export interface Input {
+  readonly userId: string
+  readonly text: string
+  readonly imageUrl: string
+  readonly callbackUrl?: string | undefined
+  readonly requestId?: string | undefined
+  readonly sendDate?: string | undefined
+}
+
+/**
+ * One broken field: its name and the rule it breaks, in plain words.
+ *
+ * @since 0.1.0
+ */
+export class FieldError extends Schema.Class<FieldError>("@esms-effect/core/FieldError")({
+  field: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * The message is invalid; `errors` lists every broken field. Nothing was sent.
+ *
+ * @since 0.1.0
+ */
+export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@esms-effect/core/InvalidMessage")(
+  "InvalidMessage",
+  { errors: Schema.Array(FieldError) }
+) {
+  override get message(): string {
+    return `Invalid message: ${this.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`
+  }
+}
+
+/**
+ * Turns a parse error into one `FieldError` per broken field, in plain words.
+ *
+ * @since 0.1.0
+ */
+export const fieldErrors = (error: ParseResult.ParseError): ReadonlyArray<FieldError> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
+    new FieldError({
+      field: issue.path.length === 0 ? "message" : issue.path.map(String).join("."),
+      message: issue._tag === "Missing" ? "is required" : issue.message
+    })
+  )
+
+// An absent optional field may come as `undefined` (from a CLI option, say): it means "not given".
+const withoutUndefined = (input: unknown): unknown =>
+  typeof input === "object" && input !== null
+    ? Object.fromEntries(Object.entries(input).filter(([, value]) => value !== undefined))
+    : input
+
+const decode = Schema.decodeUnknownEither(ZaloMessage, { errors: "all", onExcessProperty: "ignore" })
+
+/**
+ * Validates every field at once; fails with `InvalidMessage` listing each broken one.
+ *
+ * @since 0.1.0
+ */
+export const validateEither = (input: Input | ZaloMessage): Either.Either<ZaloMessage, InvalidMessage> =>
+  input instanceof ZaloMessage
+    ? Either.right(input)
+    : Either.mapLeft(decode(withoutUndefined(input)), (error) => new InvalidMessage({ errors: fieldErrors(error) }))
+
+/**
+ * Effectful form of {@link validateEither}.
+ *
+ * @since 0.1.0
+ */
+export const validate = (input: Input | ZaloMessage): Effect.Effect<ZaloMessage, InvalidMessage> =>
+  validateEither(input)

@@ -1,0 +1,20 @@
+/**
+ * @since 0.1.0
+ */
+export * as Credentials from "./Credentials.js"
+/**
+ * @since 0.1.0
+ */
+export * as ResultCode from "./ResultCode.js"
+/**
+ * @since 0.1.0
+ */
+export * as SendRequest from "./SendRequest.js"
+/**
+ * @since 0.1.0
+ */
+export * as SendResponse from "./SendResponse.js"
+/**
+ * @since 0.1.0
+ */
+export * as ZaloMessage from "./ZaloMessage.js"

@@ -1,0 +1,112 @@
+/**
+ * Failures between us and eSMS, before any result code was read. None of them carries a request,
+ * a header or a URL with keys: only what a person needs to act, scrubbed of the keys.
+ *
+ * @since 0.1.0
+ */
+import * as Schema from "effect/Schema"
+
+/**
+ * Could not reach eSMS (refused, DNS, TLS, reset before the request was written).
+ *
+ * @since 0.1.0
+ */
+export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>("@esms-effect/http-client/ConnectionFailed")(
+  "ConnectionFailed",
+  { detail: Schema.String }
+) {
+  override get message(): string {
+    return `Could not connect to eSMS: ${this.detail}`
+  }
+}
+
+/**
+ * No complete answer within the time allowed for one attempt (connect, headers and body).
+ *
+ * @since 0.1.0
+ */
+export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@esms-effect/http-client/RequestTimeout")(
+  "RequestTimeout",
+  { timeoutMillis: Schema.Number }
+) {
+  override get message(): string {
+    return `eSMS did not answer within ${this.timeoutMillis} ms`
+  }
+}
+
+/**
+ * eSMS (or a proxy in front of it) answered with an HTTP status other than 2xx.
+ *
+ * @since 0.1.0
+ */
+export class HttpStatusError extends Schema.TaggedError<HttpStatusError>("@esms-effect/http-client/HttpStatusError")(
+  "HttpStatusError",
+  { status: Schema.Number, excerpt: Schema.String }
+) {
+  override get message(): string {
+    return `eSMS answered HTTP ${this.status}` + (this.excerpt === "" ? "" : `: ${this.excerpt}`)
+  }
+}
+
+/**
+ * The answer was not JSON (an HTML error page from a proxy, say). `excerpt` is its start.
+ *
+ * @since 0.1.0
+ */
+export class BodyNotJson extends Schema.TaggedError<BodyNotJson>("@esms-effect/http-client/BodyNotJson")(
+  "BodyNotJson",
+  { status: Schema.Number, excerpt: Schema.String }
+) {
+  override get message(): string {
+    return `eSMS answered HTTP ${this.status} with a body that is not JSON: ${this.excerpt}`
+  }
+}
+
+/**
+ * The answer was JSON but not the documented response (no `CodeResult`, say).
+ *
+ * @since 0.1.0
+ */
+export class ResponseDecodeFailed
+  extends Schema.TaggedError<ResponseDecodeFailed>("@esms-effect/http-client/ResponseDecodeFailed")(
+    "ResponseDecodeFailed",
+    { detail: Schema.String, excerpt: Schema.String }
+  )
+{
+  override get message(): string {
+    return `eSMS answered JSON that is not a send response (${this.detail}): ${this.excerpt}`
+  }
+}
+
+/**
+ * Any failure to get a readable answer from eSMS.
+ *
+ * @since 0.1.0
+ */
+export const TransportError = Schema.Union(
+  ConnectionFailed,
+  RequestTimeout,
+  HttpStatusError,
+  BodyNotJson,
+  ResponseDecodeFailed
+)
+
+/**
+ * Any failure to get a readable answer from eSMS.
+ *
+ * @since 0.1.0
+ */
+export type TransportError = typeof TransportError.Type
+
+/** The longest excerpt of a response body an error carries. @since 0.1.0 */
+export const EXCERPT_LENGTH = 200
+
+/**
+ * The start of a body, on one line, cut to {@link EXCERPT_LENGTH} characters.
+ *
+ * @since 0.1.0
+ */
+export const excerpt = (body: string): string => {
+  const line = body.replace(/\s+/g, " ").trim()
+  return line.length <= EXCERPT_LENGTH ? line : `${line.slice(0, EXCERPT_LENGTH)}…`
+}

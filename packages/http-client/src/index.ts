@@ -1,0 +1,12 @@
+/**
+ * @since 0.1.0
+ */
+export * as EsmsClient from "./EsmsClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as NodeEsmsClient from "./NodeEsmsClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as TransportError from "./TransportError.js"

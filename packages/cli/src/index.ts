@@ -1,1 +1,20 @@
-export {}
+/**
+ * @since 0.1.0
+ */
+export * as Cli from "./Cli.js"
+/**
+ * @since 0.1.0
+ */
+export * as ExitStatus from "./ExitStatus.js"
+/**
+ * @since 0.1.0
+ */
+export * as Outcome from "./Outcome.js"
+/**
+ * @since 0.1.0
+ */
+export * as Overrides from "./Overrides.js"
+/**
+ * @since 0.1.0
+ */
+export * as SendImageCommand from "./SendImageCommand.js"

@@ -1,0 +1,58 @@
+/**
+ * The `esms` command tree.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as ExitStatus from "./ExitStatus.js"
+import * as Outcome from "./Outcome.js"
+import * as SendImageCommand from "./SendImageCommand.js"
+
+/** This package's version, printed by `esms --version`. @since 0.1.0 */
+export const VERSION = "0.1.0"
+
+const zalo = Command.make("zalo").pipe(
+  Command.withDescription("Zalo messages through eSMS."),
+  Command.withSubcommands([SendImageCommand.command])
+)
+
+/** @since 0.1.0 */
+export const command = Command.make("esms").pipe(
+  Command.withDescription(
+    "Send Zalo messages with an attached photo through eSMS.vn. " + Outcome.EXIT_CODES_HELP
+  ),
+  Command.withSubcommands([zalo])
+)
+
+/** @since 0.1.0 */
+export const cli = Command.run(command, { name: "esms", version: VERSION })
+
+/**
+ * Runs `esms` on `argv` (`process.argv` form: runtime and script first) and answers the exit code:
+ * the command's own, 2 for a usage error, 1 for anything unforeseen (a bug).
+ *
+ * @since 0.1.0
+ */
+export const main = (argv: ReadonlyArray<string>) =>
+  cli(argv).pipe(
+    Effect.zipRight(ExitStatus.get),
+    Effect.catchIf(ValidationError.isValidationError, (error) =>
+      argv.includes("--json")
+        ? Effect.as(
+          Console.log(Outcome.toJson(Outcome.invalid([{ field: "usage", message: usageText(error) }]))),
+          Outcome.ExitCode.invalid
+        )
+        : Effect.succeed(Outcome.ExitCode.invalid)),
+    Effect.provide(ExitStatus.layer)
+  )
+
+// The usage error as plain text (@effect/cli already printed it, styled, on stderr).
+const usageText = (error: ValidationError.ValidationError): string =>
+  "error" in error ? HelpDoc.toAnsiText(error.error).replace(/\x1b\[[0-9;]*m/g, "").trim() : "invalid usage"
+
+/** Exit code for an unforeseen failure: a bug in esms. @since 0.1.0 */
+export const BUG_EXIT_CODE = Outcome.ExitCode.bug

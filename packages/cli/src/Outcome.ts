@@ -1,0 +1,164 @@
+/**
+ * What one `esms` command run ended in, as the operator reads it (a line), as a pipeline reads it
+ * (one JSON object on stdout) and as a shell reads it (the exit code).
+ *
+ * @since 0.1.0
+ */
+import type { ResultCode, SendResponse } from "@esms-effect/core"
+
+import type { EsmsClient, TransportError } from "@esms-effect/http-client"
+import * as ConfigError from "effect/ConfigError"
+
+/**
+ * Exit codes, as documented in the README and `--help`.
+ *
+ * @since 0.1.0
+ */
+export const ExitCode = {
+  /** eSMS accepted the message. */
+  accepted: 0,
+  /** A bug in this tool. */
+  bug: 1,
+  /** Invalid input or usage: nothing was sent. */
+  invalid: 2,
+  /** eSMS rejected the request with a result code other than 100. */
+  rejected: 3,
+  /** The request did not get a readable answer from eSMS (connection, timeout, HTTP status, body). */
+  failed: 4
+} as const
+
+/** The exit-code table as `--help` prints it. @since 0.1.0 */
+export const EXIT_CODES_HELP = "Exit codes: 0 accepted; 2 invalid input or usage (nothing was sent); " +
+  "3 rejected by eSMS (a result code other than 100); 4 not delivered to eSMS (connection, timeout, " +
+  "HTTP status, unreadable body); 1 a bug in esms."
+
+/** @since 0.1.0 */
+export interface FieldProblem {
+  readonly field: string
+  readonly message: string
+}
+
+/** @since 0.1.0 */
+export type Outcome =
+  | {
+    readonly status: "accepted"
+    readonly smsId: string | null
+    readonly requestId: string | null
+    readonly deduplicated: boolean
+  }
+  | { readonly status: "rejected"; readonly tag: string; readonly code: string; readonly message: string }
+  | { readonly status: "invalid"; readonly errors: ReadonlyArray<FieldProblem> }
+  | { readonly status: "failed"; readonly tag: string; readonly message: string }
+
+/**
+ * The exit code for an outcome.
+ *
+ * @since 0.1.0
+ */
+export const exitCode = (outcome: Outcome): number => ExitCode[outcome.status]
+
+/** @since 0.1.0 */
+export const accepted = (accepted: SendResponse.Accepted): Outcome => ({
+  status: "accepted",
+  smsId: accepted.smsId ?? null,
+  requestId: accepted.requestId ?? null,
+  deduplicated: accepted.deduplicated
+})
+
+/** @since 0.1.0 */
+export const invalid = (errors: ReadonlyArray<FieldProblem>): Outcome => ({ status: "invalid", errors })
+
+/**
+ * Flattens a `ConfigError` (a missing or malformed `ESMS_*` variable) into field problems.
+ *
+ * @since 0.1.0
+ */
+export const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<FieldProblem> =>
+  ConfigError.reduceWithContext(error, undefined, {
+    andCase: (_, left, right) => [...left, ...right],
+    orCase: (_, left, right) => [...left, ...right],
+    invalidDataCase: (_, path, message) => [{ field: path.join("_"), message }],
+    missingDataCase: (_, path) => [{ field: path.join("_"), message: "is required (set it in the environment)" }],
+    sourceUnavailableCase: (_, path, message) => [{ field: path.join("_"), message }],
+    unsupportedCase: (_, path, message) => [{ field: path.join("_"), message }]
+  })
+
+/**
+ * Every failure a send can end in, mapped by its tag. `fieldName` renames a message field to what the
+ * operator typed (`imageUrl` → `--image-url`).
+ *
+ * @since 0.1.0
+ */
+export const fromError = (
+  error:
+    | EsmsClient.EsmsError
+    | EsmsClient.InvalidConfiguration
+    | ConfigError.ConfigError,
+  fieldName: (field: string) => string = (field) => field
+): Outcome => {
+  if (ConfigError.isConfigError(error)) return invalid(configProblems(error))
+  switch (error._tag) {
+    case "InvalidMessage":
+      return invalid(error.errors.map((e) => ({ field: fieldName(e.field), message: e.message })))
+    case "InvalidConfiguration":
+      return invalid([{ field: fieldName(error.field), message: error.detail }])
+    case "ConnectionFailed":
+    case "RequestTimeout":
+    case "HttpStatusError":
+    case "BodyNotJson":
+    case "ResponseDecodeFailed":
+      return failed(error)
+    default:
+      return rejected(error)
+  }
+}
+
+const rejected = (error: ResultCode.ResultCodeError): Outcome => ({
+  status: "rejected",
+  tag: error._tag,
+  code: error.code,
+  message: error.message
+})
+
+const failed = (error: TransportError.TransportError): Outcome => ({
+  status: "failed",
+  tag: error._tag,
+  message: error.message
+})
+
+/**
+ * The human line(s) for an outcome, and whether they belong on stderr.
+ *
+ * @since 0.1.0
+ */
+export const render = (outcome: Outcome): { readonly text: string; readonly stderr: boolean } => {
+  switch (outcome.status) {
+    case "accepted": {
+      const requestId = outcome.requestId === null ? "" : ` (RequestId ${outcome.requestId})`
+      return outcome.deduplicated
+        ? {
+          text: `Accepted — already sent earlier, eSMS de-duplicated this retry; SMSID unknown${requestId}`,
+          stderr: false
+        }
+        : { text: `Accepted — SMSID ${outcome.smsId ?? "(none returned)"}${requestId}`, stderr: false }
+    }
+    case "rejected":
+      return { text: `Rejected by eSMS — ${outcome.message}`, stderr: true }
+    case "invalid":
+      return {
+        text: ["Invalid input — nothing was sent:", ...outcome.errors.map((e) => `  ${e.field} ${e.message}`)].join(
+          "\n"
+        ),
+        stderr: true
+      }
+    case "failed":
+      return { text: `Not delivered to eSMS — ${outcome.message}`, stderr: true }
+  }
+}
+
+/**
+ * The one JSON object `--json` prints.
+ *
+ * @since 0.1.0
+ */
+export const toJson = (outcome: Outcome): string => JSON.stringify(outcome)

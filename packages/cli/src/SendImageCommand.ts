@@ -1,0 +1,95 @@
+/**
+ * `esms zalo send-image`: one Zalo follower message with a photo, credentials from the environment.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { ZaloMessage } from "@esms-effect/core"
+import { EsmsClient } from "@esms-effect/http-client"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ExitStatus from "./ExitStatus.js"
+import * as Outcome from "./Outcome.js"
+import * as Overrides from "./Overrides.js"
+
+const userId = Options.text("user-id").pipe(
+  Options.withDescription("The recipient's Zalo user id (for this OA).")
+)
+const text = Options.text("text").pipe(
+  Options.withDescription("The message text, 1 to 2000 characters. A \\r\\n makes a line break.")
+)
+const imageUrl = Options.text("image-url").pipe(
+  Options.withDescription("The photo: an http(s) URL of a .jpg or .png file (at most 1 MB).")
+)
+const callbackUrl = Options.text("callback-url").pipe(
+  Options.withDescription("Where eSMS reports delivery (HTTP GET). Optional."),
+  Options.optional
+)
+const requestId = Options.text("request-id").pipe(
+  Options.withDescription("Your id for this send, at most 50 characters; eSMS rejects a repeat within 24 h (124)."),
+  Options.optional
+)
+const sendDate = Options.text("send-date").pipe(
+  Options.withDescription("Schedule the send: \"yyyy-mm-dd hh:MM:ss\" in Vietnam time (UTC+7). Optional."),
+  Options.optional
+)
+
+/** Maps a message field to the option the operator typed. @since 0.1.0 */
+export const optionName = (field: string): string =>
+  ({
+    userId: "--user-id",
+    text: "--text",
+    imageUrl: "--image-url",
+    callbackUrl: "--callback-url",
+    requestId: "--request-id",
+    sendDate: "--send-date",
+    baseUrl: "--base-url"
+  })[field] ?? field
+
+/**
+ * Prints an outcome (a human line, or one JSON object with `--json`) and sets the exit code.
+ *
+ * @since 0.1.0
+ */
+export const report = (outcome: Outcome.Outcome, json: boolean): Effect.Effect<void, never, ExitStatus.ExitStatus> =>
+  Effect.zipRight(
+    json
+      ? Console.log(Outcome.toJson(outcome))
+      : Effect.suspend(() => {
+        const { stderr, text } = Outcome.render(outcome)
+        return stderr ? Console.error(text) : Console.log(text)
+      }),
+    ExitStatus.set(Outcome.exitCode(outcome))
+  )
+
+/** @since 0.1.0 */
+export const command = Command.make(
+  "send-image",
+  { userId, text, imageUrl, callbackUrl, requestId, sendDate, ...Overrides.options },
+  (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
+    Effect.gen(function*() {
+      // The message first: what the operator typed is checked before the environment is read.
+      const message = yield* ZaloMessage.validate({
+        userId: args.userId,
+        text: args.text,
+        imageUrl: args.imageUrl,
+        callbackUrl: Option.getOrUndefined(args.callbackUrl),
+        requestId: Option.getOrUndefined(args.requestId),
+        sendDate: Option.getOrUndefined(args.sendDate)
+      })
+      const client = yield* EsmsClient.make(yield* EsmsClient.config)
+      return yield* client.sendZaloImage(message)
+    }).pipe(
+      Overrides.apply(args),
+      Effect.match({ onFailure: (error) => Outcome.fromError(error, optionName), onSuccess: Outcome.accepted }),
+      Effect.flatMap((outcome) => report(outcome, args.json))
+    )
+).pipe(
+  Command.withDescription(
+    "Send one Zalo message with an attached photo to a follower of your OA. Credentials come from " +
+      "ESMS_API_KEY, ESMS_SECRET_KEY and ESMS_OAID (never from options). " + Outcome.EXIT_CODES_HELP
+  )
+)

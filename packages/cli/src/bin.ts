@@ -1,0 +1,22 @@
+/**
+ * The `esms` executable.
+ *
+ * @since 0.1.0
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Cli from "./Cli.js"
+
+const MainLive = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici)
+
+Cli.main(process.argv).pipe(
+  Effect.provide(MainLive),
+  NodeRuntime.runMain({
+    disableErrorReporting: false,
+    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? Number(exit.value) : Cli.BUG_EXIT_CODE)
+  })
+)

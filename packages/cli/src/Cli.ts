@@ -8,6 +8,7 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import { stripVTControlCharacters } from "node:util"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as SendImageCommand from "./SendImageCommand.js"
@@ -52,7 +53,7 @@ export const main = (argv: ReadonlyArray<string>) =>
 
 // The usage error as plain text (@effect/cli already printed it, styled, on stderr).
 const usageText = (error: ValidationError.ValidationError): string =>
-  "error" in error ? HelpDoc.toAnsiText(error.error).replace(/\x1b\[[0-9;]*m/g, "").trim() : "invalid usage"
+  "error" in error ? stripVTControlCharacters(HelpDoc.toAnsiText(error.error)).trim() : "invalid usage"
 
 /** Exit code for an unforeseen failure: a bug in esms. @since 0.1.0 */
 export const BUG_EXIT_CODE = Outcome.ExitCode.bug

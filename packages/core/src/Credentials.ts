@@ -48,4 +48,6 @@ export const scrub = (credentials: Credentials, text: string): string =>
   [credentials.apiKey, credentials.secretKey]
     .flatMap((key) => [Redacted.value(key), encodeURIComponent(Redacted.value(key))])
     .filter((value) => value.length > 0)
+    // Longest first, so a key that contains the other is not left half replaced.
+    .sort((a, b) => b.length - a.length)
     .reduce((acc, value) => acc.split(value).join("<redacted>"), text)

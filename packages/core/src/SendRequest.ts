@@ -86,9 +86,10 @@ export const toMessage = (request: SendRequest) =>
     userId: request.Payload.recipient.user_id,
     text: request.Payload.message.text,
     imageUrl: request.Payload.message.attachment.payload.elements[0].url,
-    callbackUrl: request.CallbackUrl,
-    requestId: request.RequestId,
-    sendDate: request.SendDate
+    // Absent wire fields stay absent: the optional fields are exact, so `undefined` would be rejected.
+    ...(request.CallbackUrl === undefined ? {} : { callbackUrl: request.CallbackUrl }),
+    ...(request.RequestId === undefined ? {} : { requestId: request.RequestId }),
+    ...(request.SendDate === undefined ? {} : { sendDate: request.SendDate })
   })
 
 const encodeJson = Schema.encodeSync(Schema.parseJson(SendRequest))

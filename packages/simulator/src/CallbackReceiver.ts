@@ -1,0 +1,124 @@
+/**
+ * A small HTTP server that stands where a customer's `CallbackUrl` would: it collects every
+ * delivery callback it receives into a queue, decoded, so a test or a demo can wait for one. It can
+ * answer late, to make the sender time out.
+ *
+ * @since 0.1.0
+ */
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import * as HttpRouter from "@effect/platform/HttpRouter"
+import type * as HttpServer from "@effect/platform/HttpServer"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
+import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
+import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Ref from "effect/Ref"
+import type * as Scope from "effect/Scope"
+import * as Http from "node:http"
+import * as DeliveryCallback from "./DeliveryCallback.js"
+
+/**
+ * One request the receiver got.
+ *
+ * @since 0.1.0
+ */
+export interface Received {
+  readonly at: number
+  readonly method: string
+  /** Path and query exactly as received. */
+  readonly url: string
+  /** The query, decoded once (as any query parser would). */
+  readonly query: Readonly<Record<string, string>>
+  readonly callback: DeliveryCallback.DeliveryCallback
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Service {
+  /** Where to point a `CallbackUrl`: `http://127.0.0.1:PORT/esms/callback`. */
+  readonly url: string
+  /** The next request not yet taken (waits for one). */
+  readonly take: Effect.Effect<Received>
+  /** Every request received so far, taken or not. */
+  readonly received: Effect.Effect<ReadonlyArray<Received>>
+  /** From now on, answer each request this late (zero: at once). */
+  readonly setResponseDelay: (delay: Duration.DurationInput) => Effect.Effect<void>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class CallbackReceiver
+  extends Context.Tag("@esms-effect/simulator/CallbackReceiver")<CallbackReceiver, Service>()
+{}
+
+/**
+ * @since 0.1.0
+ */
+export interface Options {
+  /** Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Default 0: a free port. */
+  readonly port?: number | undefined
+  /** Default `/esms/callback` (every path is collected; this one goes into `url`). */
+  readonly path?: string | undefined
+  /** Default 0. */
+  readonly responseDelay?: Duration.DurationInput | undefined
+}
+
+/**
+ * Starts the receiver for the life of the scope.
+ *
+ * @since 0.1.0
+ */
+export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const server = yield* NodeHttpServer.make(() => Http.createServer(), {
+      host: options.host ?? "127.0.0.1",
+      port: options.port ?? 0
+    })
+    const queue = yield* Queue.unbounded<Received>()
+    const all = yield* Ref.make<ReadonlyArray<Received>>([])
+    const delay = yield* Ref.make(Duration.decode(options.responseDelay ?? Duration.zero))
+
+    const handle = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const at = yield* Clock.currentTimeMillis
+      const params = new URL(request.url, "http://receiver").searchParams
+      const received: Received = {
+        at,
+        method: request.method,
+        url: request.url,
+        query: Object.fromEntries(params),
+        callback: DeliveryCallback.fromQuery(params)
+      }
+      yield* Ref.update(all, (list) => [...list, received])
+      yield* Queue.offer(queue, received)
+      yield* Effect.sleep(yield* Ref.get(delay))
+      return HttpServerResponse.text("OK")
+    })
+
+    yield* server.serve(HttpRouter.empty.pipe(HttpRouter.all("*", handle)))
+    const address = server.address as HttpServer.TcpAddress
+    const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname
+    return CallbackReceiver.of({
+      url: `http://${host}:${address.port}${options.path ?? "/esms/callback"}`,
+      take: Queue.take(queue),
+      received: Ref.get(all),
+      setResponseDelay: (d) => Ref.set(delay, Duration.decode(d))
+    })
+  })
+
+/**
+ * The receiver as a service.
+ *
+ * @since 0.1.0
+ */
+export const layer = (options: Options = {}): Layer.Layer<CallbackReceiver, HttpServerError.ServeError> =>
+  Layer.scoped(CallbackReceiver, serve(options))

@@ -144,6 +144,12 @@ const describeCause = (cause: unknown): string => {
   return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
 }
 
+// One line per issue, path first: a tree cut to an excerpt would hide which field was wrong.
+const describeParseError = (error: ParseResult.ParseError): string =>
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    .map((issue) => issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`)
+    .join("; ")
+
 /**
  * Builds the service on the `HttpClient` in context.
  *
@@ -180,8 +186,15 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
       return decodeResponse(json).pipe(
         Either.mapLeft((error) =>
           new TransportError.ResponseDecodeFailed({
-            detail: scrubbed(ParseResult.TreeFormatter.formatErrorSync(error)),
+            detail: scrubbed(describeParseError(error)),
             excerpt: scrubbed(body)
+          })
+        ),
+        // The vendor's ErrorMessage ends up in our error's message: it must not carry the keys either.
+        Either.map((response) =>
+          response.ErrorMessage === undefined ? response : new SendResponse.SendResponse({
+            ...response,
+            ErrorMessage: Credentials.scrub(credentials, response.ErrorMessage)
           })
         ),
         Either.flatMap((response) => SendResponse.interpret(response, requestId))

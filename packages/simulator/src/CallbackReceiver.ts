@@ -49,6 +49,8 @@ export interface Service {
   readonly received: Effect.Effect<ReadonlyArray<Received>>
   /** From now on, answer each request this late (zero: at once). */
   readonly setResponseDelay: (delay: Duration.DurationInput) => Effect.Effect<void>
+  /** From now on, answer each request with this HTTP status (default 200). */
+  readonly setResponseStatus: (status: number) => Effect.Effect<void>
 }
 
 /**
@@ -86,6 +88,7 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
     const queue = yield* Queue.unbounded<Received>()
     const all = yield* Ref.make<ReadonlyArray<Received>>([])
     const delay = yield* Ref.make(Duration.decode(options.responseDelay ?? Duration.zero))
+    const status = yield* Ref.make(200)
 
     const handle = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
@@ -101,7 +104,7 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
       yield* Ref.update(all, (list) => [...list, received])
       yield* Queue.offer(queue, received)
       yield* Effect.sleep(yield* Ref.get(delay))
-      return HttpServerResponse.text("OK")
+      return HttpServerResponse.text("OK", { status: yield* Ref.get(status) })
     })
 
     yield* server.serve(HttpRouter.empty.pipe(HttpRouter.all("*", handle)))
@@ -111,7 +114,8 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
       url: `http://${host}:${address.port}${options.path ?? "/esms/callback"}`,
       take: Queue.take(queue),
       received: Ref.get(all),
-      setResponseDelay: (d) => Ref.set(delay, Duration.decode(d))
+      setResponseDelay: (d) => Ref.set(delay, Duration.decode(d)),
+      setResponseStatus: (s) => Ref.set(status, s)
     })
   })
 

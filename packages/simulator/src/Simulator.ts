@@ -392,14 +392,24 @@ const describeCause = (cause: unknown): string => {
 }
 
 /**
+ * {@link Options}, plus what a server that mounts the routes itself knows about where they are.
+ *
+ * @since 0.1.0
+ */
+export interface MakeOptions extends Options {
+  /** What `Service.baseUrl` reports. Default {@link PATH_PREFIX} (a relative URL). */
+  readonly baseUrl?: string | undefined
+  /** What `Service.port` reports. Default 0. */
+  readonly listeningPort?: number | undefined
+}
+
+/**
  * Builds the simulator's state and routes without listening (serve `router` yourself, or use
  * {@link layer}). Callbacks go through the `HttpClient` in context.
  *
  * @since 0.1.0
  */
-export const make = (
-  options: Options & { readonly baseUrl?: string | undefined; readonly listeningPort?: number | undefined } = {}
-): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
+export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const httpClient = yield* HttpClient.HttpClient
     const accounts: ReadonlyArray<KnownAccount> = (options.accounts ?? [defaultAccount]).map((a) => ({
@@ -426,8 +436,18 @@ export const make = (
     const findAccount = (apiKey: string | undefined, secretKey: string | undefined) =>
       accounts.find((a) => a.apiKey === apiKey && a.secretKey === secretKey)
 
+    // One debug line per request (the CLI can show them); the body and the keys are never logged.
     const record = (attempt: Omit<Attempt, "seq">) =>
-      SubscriptionRef.update(ref, (state) => State.recordAttempt(state, attempt))
+      SubscriptionRef.update(ref, (state) => State.recordAttempt(state, attempt)).pipe(
+        Effect.zipRight(
+          Effect.logDebug(`${attempt.method} ${attempt.endpoint}`).pipe(Effect.annotateLogs({
+            status: attempt.status === undefined ? "dropped" : String(attempt.status),
+            code: attempt.codeResult ?? "",
+            smsId: attempt.smsId ?? "",
+            requestId: attempt.requestId ?? ""
+          }))
+        )
+      )
 
     // --- delivery and callbacks -------------------------------------------------------------------
 

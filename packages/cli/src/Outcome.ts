@@ -4,9 +4,9 @@
  *
  * @since 0.1.0
  */
-import type { ResultCode, SendResponse } from "@esms-effect/core"
+import type { SendResponse } from "@esms-effect/core"
 
-import type { EsmsClient, TransportError } from "@esms-effect/http-client"
+import type { EsmsClient } from "@esms-effect/http-client"
 import * as ConfigError from "effect/ConfigError"
 
 /**
@@ -46,9 +46,15 @@ export type Outcome =
     readonly requestId: string | null
     readonly deduplicated: boolean
   }
-  | { readonly status: "rejected"; readonly tag: string; readonly code: string; readonly message: string }
+  | {
+    readonly status: "rejected"
+    readonly tag: string
+    readonly code: string
+    readonly message: string
+    readonly requestId: string | null
+  }
   | { readonly status: "invalid"; readonly errors: ReadonlyArray<FieldProblem> }
-  | { readonly status: "failed"; readonly tag: string; readonly message: string }
+  | { readonly status: "failed"; readonly tag: string; readonly message: string; readonly requestId: string | null }
 
 /**
  * The exit code for an outcome.
@@ -85,7 +91,8 @@ export const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<Fi
 
 /**
  * Every failure a send can end in, mapped by its tag. `fieldName` renames a message field to what the
- * operator typed (`imageUrl` → `--image-url`).
+ * operator typed (`imageUrl` → `--image-url`). `requestId` is the send's, so an operator can retry a
+ * failed send safely with it (eSMS de-duplicates).
  *
  * @since 0.1.0
  */
@@ -94,7 +101,8 @@ export const fromError = (
     | EsmsClient.EsmsError
     | EsmsClient.InvalidConfiguration
     | ConfigError.ConfigError,
-  fieldName: (field: string) => string = (field) => field
+  fieldName: (field: string) => string = (field) => field,
+  requestId: string | null = null
 ): Outcome => {
   if (ConfigError.isConfigError(error)) return invalid(configProblems(error))
   switch (error._tag) {
@@ -103,28 +111,17 @@ export const fromError = (
     case "InvalidConfiguration":
       return invalid([{ field: fieldName(error.field), message: error.detail }])
     case "ConnectionFailed":
+    case "ConnectionLost":
     case "RequestTimeout":
+    case "DeadlineExceeded":
     case "HttpStatusError":
     case "BodyNotJson":
     case "ResponseDecodeFailed":
-      return failed(error)
+      return { status: "failed", tag: error._tag, message: error.message, requestId }
     default:
-      return rejected(error)
+      return { status: "rejected", tag: error._tag, code: error.code, message: error.message, requestId }
   }
 }
-
-const rejected = (error: ResultCode.ResultCodeError): Outcome => ({
-  status: "rejected",
-  tag: error._tag,
-  code: error.code,
-  message: error.message
-})
-
-const failed = (error: TransportError.TransportError): Outcome => ({
-  status: "failed",
-  tag: error._tag,
-  message: error.message
-})
 
 /**
  * The human line(s) for an outcome, and whether they belong on stderr.
@@ -152,7 +149,11 @@ export const render = (outcome: Outcome): { readonly text: string; readonly stde
         stderr: true
       }
     case "failed":
-      return { text: `Not delivered to eSMS — ${outcome.message}`, stderr: true }
+      return {
+        text: `Not delivered to eSMS — ${outcome.message}` +
+          (outcome.requestId === null ? "" : `\n  Safe to retry with --request-id ${outcome.requestId}`),
+        stderr: true
+      }
   }
 }
 

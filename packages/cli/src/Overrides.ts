@@ -1,5 +1,6 @@
 /**
- * Options that override `ESMS_*` variables for one run: `--oaid`, `--base-url`, `--timeout`. They
+ * Options that override `ESMS_*` variables for one run: `--oaid`, `--base-url`, `--timeout`,
+ * `--deadline`, `--max-attempts`. They
  * are laid over the environment as a config provider, so the library reads one configuration.
  * Secrets have no option on purpose: shell history and `ps` would show them.
  *
@@ -28,6 +29,14 @@ export const options = {
     ),
     Options.optional
   ),
+  deadline: Options.text("deadline").pipe(
+    Options.withDescription("Time allowed for the whole send, retries included (default: ESMS_DEADLINE, 60)."),
+    Options.optional
+  ),
+  maxAttempts: Options.integer("max-attempts").pipe(
+    Options.withDescription("Attempts per send, 1 for no retry (default: ESMS_MAX_ATTEMPTS, 5)."),
+    Options.optional
+  ),
   json: Options.boolean("json").pipe(
     Options.withDescription("Print exactly one JSON object on stdout instead of a human line.")
   )
@@ -38,6 +47,8 @@ export interface Values {
   readonly oaid: Option.Option<string>
   readonly baseUrl: Option.Option<string>
   readonly timeout: Option.Option<string>
+  readonly deadline: Option.Option<string>
+  readonly maxAttempts: Option.Option<number>
 }
 
 /**
@@ -49,7 +60,9 @@ export const apply = (values: Values) => <A, E, R>(effect: Effect.Effect<A, E, R
   const entries = [
     ["ESMS_OAID", values.oaid],
     ["ESMS_BASE_URL", values.baseUrl],
-    ["ESMS_TIMEOUT", values.timeout]
+    ["ESMS_TIMEOUT", values.timeout],
+    ["ESMS_DEADLINE", values.deadline],
+    ["ESMS_MAX_ATTEMPTS", Option.map(values.maxAttempts, String)]
   ] as const
   const given = new Map(entries.flatMap(([key, value]) => Option.isSome(value) ? [[key, value.value]] : []))
   return given.size === 0 ?

@@ -70,23 +70,31 @@ export const command = Command.make(
   "send-image",
   { userId, text, imageUrl, callbackUrl, requestId, sendDate, ...Overrides.options },
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
-    Effect.gen(function*() {
-      // The message first: what the operator typed is checked before the environment is read.
-      const message = yield* ZaloMessage.validate({
-        userId: args.userId,
-        text: args.text,
-        imageUrl: args.imageUrl,
-        callbackUrl: Option.getOrUndefined(args.callbackUrl),
-        requestId: Option.getOrUndefined(args.requestId),
-        sendDate: Option.getOrUndefined(args.sendDate)
-      })
-      const client = yield* EsmsClient.make(yield* EsmsClient.config)
-      return yield* client.sendZaloImage(message)
-    }).pipe(
-      Overrides.apply(args),
-      Effect.match({ onFailure: (error) => Outcome.fromError(error, optionName), onSuccess: Outcome.accepted }),
-      Effect.flatMap((outcome) => report(outcome, args.json))
-    )
+    Effect.suspend(() => {
+      // Our RequestId when none is given, so every outcome can name it: a failed send is then safe to
+      // retry with it (eSMS de-duplicates).
+      const requestId = Option.getOrElse(args.requestId, EsmsClient.generateRequestId)
+      return Effect.gen(function*() {
+        // The message first: what the operator typed is checked before the environment is read.
+        const message = yield* ZaloMessage.validate({
+          userId: args.userId,
+          text: args.text,
+          imageUrl: args.imageUrl,
+          callbackUrl: Option.getOrUndefined(args.callbackUrl),
+          requestId,
+          sendDate: Option.getOrUndefined(args.sendDate)
+        })
+        const client = yield* EsmsClient.make(yield* EsmsClient.config)
+        return yield* client.sendZaloImage(message)
+      }).pipe(
+        Overrides.apply(args),
+        Effect.match({
+          onFailure: (error) => Outcome.fromError(error, optionName, requestId),
+          onSuccess: Outcome.accepted
+        }),
+        Effect.flatMap((outcome) => report(outcome, args.json))
+      )
+    })
 ).pipe(
   Command.withDescription(
     "Send one Zalo message with an attached photo to a follower of your OA. Credentials come from " +

@@ -30,7 +30,9 @@ export const answerJson = (body: unknown, status = 200): Answer => () =>
 export const ENV = {
   ESMS_API_KEY: "AK-CLI-SECRET-7788",
   ESMS_SECRET_KEY: "SK-CLI-SECRET-9911",
-  ESMS_OAID: "4097311281936189049"
+  ESMS_OAID: "4097311281936189049",
+  // One attempt: these runs check how one answer maps; the simulator tests cover retries.
+  ESMS_MAX_ATTEMPTS: "1"
 }
 
 export interface Result {

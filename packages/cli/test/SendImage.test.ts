@@ -39,12 +39,11 @@ describe("esms zalo send-image", () => {
       const result = yield* run([...send, photo, "--json"])
       expect(result.exitCode).toBe(0)
       expect(result.stdout).toHaveLength(1)
-      expect(JSON.parse(result.stdout[0])).toEqual({
-        status: "accepted",
-        smsId: "sms-1",
-        requestId: null,
-        deduplicated: false
-      })
+      const out = JSON.parse(result.stdout[0])
+      expect(out).toEqual({ status: "accepted", smsId: "sms-1", requestId: out.requestId, deduplicated: false })
+      // No --request-id: esms made one, sent it, and reports it.
+      expect(out.requestId).toMatch(/^esms-[0-9a-f-]{36}$/)
+      expect(JSON.parse(result.requests[0].body).RequestId).toBe(out.requestId)
       expect(result.stderr).toEqual([])
     }))
 

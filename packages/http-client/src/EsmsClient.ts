@@ -10,8 +10,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type { ResultCode } from "@esms-effect/core"
-import { Credentials, SendRequest, SendResponse, ZaloMessage } from "@esms-effect/core"
+import { Credentials, ResultCode, SendRequest, SendResponse, ZaloMessage } from "@esms-effect/core"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -21,7 +20,9 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { randomUUID } from "node:crypto"
 import * as TransportError from "./TransportError.js"
 
 /** This package's version, sent in the User-Agent. @since 0.1.0 */
@@ -35,6 +36,54 @@ export const DEFAULT_BASE_URL = "https://rest.esms.vn/MainService.svc/json"
 
 /** Time allowed for one attempt: connect, headers and body. @since 0.1.0 */
 export const DEFAULT_TIMEOUT: Duration.DurationInput = "15 seconds"
+
+/** Time allowed for a whole send: every attempt and the waits between them. @since 0.1.0 */
+export const DEFAULT_DEADLINE: Duration.DurationInput = "60 seconds"
+
+/** Attempts of one send under the default retry policy (the first and up to 4 retries). @since 0.1.0 */
+export const DEFAULT_MAX_ATTEMPTS = 5
+
+/**
+ * What a retry policy sees: the failure of the attempt before it.
+ *
+ * @since 0.1.0
+ */
+export type AttemptFailure = TransportError.TransportError | ResultCode.ResultCodeError
+
+/**
+ * The default retry policy: exponential backoff from 250 ms (×2, jittered), at most `maxAttempts`
+ * attempts in all. Only retryable failures reach it (see {@link isRetryable}); the deadline bounds it.
+ *
+ * @since 0.1.0
+ */
+export const retrySchedule = (
+  maxAttempts: number = DEFAULT_MAX_ATTEMPTS
+): Schedule.Schedule<unknown, AttemptFailure> =>
+  Schedule.exponential("250 millis", 2).pipe(
+    Schedule.jittered,
+    Schedule.intersect(Schedule.recurs(Math.max(0, maxAttempts - 1)))
+  )
+
+/**
+ * Worth another attempt with the same RequestId: could not connect, connection lost, timeout,
+ * HTTP 5xx or 429, result code 160. Never: any other result code, invalid input.
+ *
+ * @since 0.1.0
+ */
+export const isRetryable = (error: AttemptFailure): boolean =>
+  isTransportError(error) ? TransportError.isRetryable(error) : ResultCode.isRetryable(error)
+
+const transportTags: ReadonlySet<string> = new Set(TransportError.TransportError.members.map((m) => m._tag))
+
+const isTransportError = (error: AttemptFailure): error is TransportError.TransportError =>
+  transportTags.has(error._tag)
+
+/**
+ * A fresh RequestId (44 characters, within eSMS's 50).
+ *
+ * @since 0.1.0
+ */
+export const generateRequestId = (): string => `esms-${randomUUID()}`
 
 /** @since 0.1.0 */
 export const CONTENT_TYPE = "application/json; charset=utf-8"
@@ -71,8 +120,14 @@ export interface Options {
   readonly credentials: Credentials.Credentials
   /** Default {@link DEFAULT_BASE_URL}; the endpoint path is appended. */
   readonly baseUrl?: string | undefined
-  /** Per attempt. Default {@link DEFAULT_TIMEOUT}. */
+  /** Per attempt (connect, headers and body). Default {@link DEFAULT_TIMEOUT}. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** For the whole send, retries included. Default {@link DEFAULT_DEADLINE}. */
+  readonly deadline?: Duration.DurationInput | undefined
+  /** Attempts under the default policy. Default {@link DEFAULT_MAX_ATTEMPTS}; 1 turns retries off. */
+  readonly maxAttempts?: number | undefined
+  /** Replaces the default policy ({@link retrySchedule}); it only ever sees retryable failures. */
+  readonly retry?: Schedule.Schedule<unknown, AttemptFailure> | undefined
   /** Allow a plain `http://` base URL on a host that is not loopback (the keys then cross in clear). */
   readonly allowInsecureHttp?: boolean | undefined
 }
@@ -132,15 +187,23 @@ export const resolveBaseUrl = (
   return Either.right(url.href.replace(/\/+$/, ""))
 }
 
-const describeCause = (cause: unknown): string => {
-  const parts: Array<string> = []
-  let current: unknown = cause
-  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown }
-    if (typeof code === "string") parts.push(code)
-    else if (typeof message === "string" && message !== "") parts.push(message)
+// A transport error and its causes (undici nests the system error), at most 4 deep.
+const causeChain = (cause: unknown): Array<{ readonly code?: unknown; readonly message?: unknown }> => {
+  const chain: Array<{ readonly code?: unknown; readonly message?: unknown; readonly cause?: unknown }> = []
+  for (let current = cause; chain.length < 4 && typeof current === "object" && current !== null;) {
+    chain.push(current)
     current = (current as { cause?: unknown }).cause
   }
+  return chain
+}
+
+const causeCodes = (cause: unknown): Array<string> =>
+  causeChain(cause).flatMap(({ code }) => typeof code === "string" ? [code] : [])
+
+const describeCause = (cause: unknown): string => {
+  const parts = causeChain(cause).flatMap(({ code, message }) =>
+    typeof code === "string" ? [code] : typeof message === "string" && message !== "" ? [message] : []
+  )
   return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
 }
 
@@ -164,8 +227,17 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
     const timeout = Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)
     const scrubbed = (text: string) => TransportError.excerpt(Credentials.scrub(credentials, text))
 
-    const onHttpError = (error: HttpClientError.HttpClientError) =>
-      new TransportError.ConnectionFailed({ detail: Credentials.scrub(credentials, describeCause(error.cause)) })
+    const deadline = Duration.decode(options.deadline ?? DEFAULT_DEADLINE)
+    const schedule = options.retry ?? retrySchedule(options.maxAttempts)
+
+    // Refused, unresolved, TLS: nothing left this machine. Anything else may have reached eSMS.
+    const onHttpError = (error: HttpClientError.HttpClientError): TransportError.TransportError => {
+      const detail = Credentials.scrub(credentials, describeCause(error.cause))
+      return error._tag === "RequestError" && error.reason === "Transport" && causeCodes(error.cause)
+          .some((code) => TransportError.NOT_SENT_CODES.has(code))
+        ? new TransportError.ConnectionFailed({ detail })
+        : new TransportError.ConnectionLost({ detail })
+    }
 
     const decodeResponse = Schema.decodeUnknownEither(SendResponse.SendResponse)
 
@@ -201,34 +273,88 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
       )
     }
 
-    const attempt = (message: ZaloMessage.ZaloMessage) => {
-      const body = SendRequest.toJson(SendRequest.fromMessage(credentials, message))
-      const request = HttpClientRequest.post(url).pipe(
-        HttpClientRequest.setHeaders({ "user-agent": USER_AGENT, accept: "application/json" }),
-        HttpClientRequest.bodyText(body, CONTENT_TYPE)
-      )
-      return httpClient.execute(request).pipe(
+    const attempt = (body: string, requestId: string) =>
+      httpClient.execute(
+        HttpClientRequest.post(url).pipe(
+          HttpClientRequest.setHeaders({ "user-agent": USER_AGENT, accept: "application/json" }),
+          HttpClientRequest.bodyText(body, CONTENT_TYPE)
+        )
+      ).pipe(
         Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
         Effect.mapError(onHttpError),
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new TransportError.RequestTimeout({ timeoutMillis: Duration.toMillis(timeout) })
         }),
-        Effect.flatMap(([status, text]) => readAnswer(status, text, message.requestId))
+        Effect.flatMap(([status, text]) => readAnswer(status, text, requestId))
       )
-    }
+
+    // One send: one RequestId and one body for every attempt, retried by the policy, bounded by the
+    // deadline. A 124 after an attempt that may have reached eSMS means eSMS already has the message.
+    const send = (message: ZaloMessage.ZaloMessage) =>
+      Effect.suspend(() => {
+        const requestId = message.requestId ?? generateRequestId()
+        const body = SendRequest.toJson(
+          SendRequest.fromMessage(
+            credentials,
+            message.requestId === undefined ? new ZaloMessage.ZaloMessage({ ...message, requestId }) : message
+          )
+        )
+        let attempts = 0
+        let reachedBefore = false
+        const once = Effect.suspend(() => {
+          attempts++
+          const earlierMayHaveReached = reachedBefore
+          return attempt(body, requestId).pipe(
+            Effect.catchTag("DuplicateRequestId", (error) =>
+              earlierMayHaveReached
+                ? Effect.succeed(
+                  new SendResponse.Accepted({ countRegenerate: 0, requestId, deduplicated: true })
+                )
+                : Effect.fail(error)),
+            Effect.tapBoth({
+              onFailure: (error) => {
+                if (isTransportError(error) && TransportError.mayHaveReached(error)) reachedBefore = true
+                return Effect.logDebug(`eSMS attempt ${attempts} failed: ${error._tag}`)
+              },
+              onSuccess: (accepted) =>
+                Effect.logDebug(
+                  `eSMS attempt ${attempts} accepted` + (accepted.deduplicated ? " (de-duplicated)" : "")
+                )
+            }),
+            Effect.annotateLogs({ "esms.request_id": requestId, "esms.attempt": attempts })
+          )
+        })
+        return once.pipe(
+          Effect.retry({ schedule, while: isRetryable }),
+          Effect.timeoutFail({
+            duration: deadline,
+            onTimeout: () =>
+              new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
+          }),
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Effect.annotateCurrentSpan({
+                "esms.request_id": requestId,
+                "esms.attempts": attempts,
+                "esms.outcome": error._tag,
+                ...("code" in error ? { "esms.result_code": error.code } : {})
+              }),
+            onSuccess: (accepted) =>
+              Effect.annotateCurrentSpan({
+                "esms.request_id": requestId,
+                "esms.attempts": attempts,
+                "esms.outcome": accepted.deduplicated ? "Deduplicated" : "Accepted",
+                "esms.result_code": accepted.deduplicated ? "124" : SendResponse.ACCEPTED
+              })
+          })
+        )
+      })
 
     const sendZaloImage = (input: ZaloMessage.Input | ZaloMessage.ZaloMessage) =>
       ZaloMessage.validate(input).pipe(
-        Effect.flatMap(attempt),
-        Effect.tapBoth({
-          onFailure: (error) => Effect.logDebug("eSMS send failed", error._tag),
-          onSuccess: (accepted) => Effect.logDebug("eSMS accepted", accepted.smsId)
-        }),
-        Effect.withSpan("esms.sendZaloImage", {
-          kind: "client",
-          attributes: typeof input.requestId === "string" ? { "esms.request_id": input.requestId } : {}
-        })
+        Effect.flatMap(send),
+        Effect.withSpan("esms.sendZaloImage", { kind: "client" })
       )
 
     return EsmsClient.of({ sendZaloImage })
@@ -265,8 +391,8 @@ const timeoutConfig = (name: string) =>
 
 /**
  * The options read from the environment: `ESMS_API_KEY`, `ESMS_SECRET_KEY`, `ESMS_OAID` (required),
- * `ESMS_BASE_URL`, `ESMS_TIMEOUT` (seconds, or a duration like "500 millis"),
- * `ESMS_ALLOW_INSECURE_HTTP`.
+ * `ESMS_BASE_URL`, `ESMS_TIMEOUT` (per attempt: seconds, or a duration like "500 millis"),
+ * `ESMS_DEADLINE` (the whole send, same form), `ESMS_MAX_ATTEMPTS`, `ESMS_ALLOW_INSECURE_HTTP`.
  *
  * @since 0.1.0
  */
@@ -276,12 +402,19 @@ export const config: Config.Config<Options> = Config.all({
   oaid: Config.nonEmptyString("ESMS_OAID"),
   baseUrl: Config.string("ESMS_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL)),
   timeout: timeoutConfig("ESMS_TIMEOUT").pipe(Config.withDefault(Duration.decode(DEFAULT_TIMEOUT))),
+  deadline: timeoutConfig("ESMS_DEADLINE").pipe(Config.withDefault(Duration.decode(DEFAULT_DEADLINE))),
+  maxAttempts: Config.integer("ESMS_MAX_ATTEMPTS").pipe(
+    Config.validate({ message: "must be a whole number from 1 to 20", validation: (n) => n >= 1 && n <= 20 }),
+    Config.withDefault(DEFAULT_MAX_ATTEMPTS)
+  ),
   allowInsecureHttp: Config.boolean("ESMS_ALLOW_INSECURE_HTTP").pipe(Config.withDefault(false))
 }).pipe(
-  Config.map(({ allowInsecureHttp, apiKey, baseUrl, oaid, secretKey, timeout }) => ({
+  Config.map(({ allowInsecureHttp, apiKey, baseUrl, deadline, maxAttempts, oaid, secretKey, timeout }) => ({
     credentials: Credentials.make({ apiKey, secretKey, oaid }),
     baseUrl,
     timeout,
+    deadline,
+    maxAttempts,
     allowInsecureHttp
   }))
 )

@@ -21,6 +21,35 @@ export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>("@esm
 }
 
 /**
+ * The connection broke after the request was (or may have been) written, before a whole answer came
+ * back: eSMS may have taken the message. A retry with the same RequestId is safe (124 rule).
+ *
+ * @since 0.1.0
+ */
+export class ConnectionLost extends Schema.TaggedError<ConnectionLost>("@esms-effect/http-client/ConnectionLost")(
+  "ConnectionLost",
+  { detail: Schema.String }
+) {
+  override get message(): string {
+    return `The connection to eSMS broke before its answer (eSMS may have taken the message): ${this.detail}`
+  }
+}
+
+/**
+ * The whole send (every attempt and the waits between them) ran past its deadline.
+ *
+ * @since 0.1.0
+ */
+export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("@esms-effect/http-client/DeadlineExceeded")(
+  "DeadlineExceeded",
+  { deadlineMillis: Schema.Number, attempts: Schema.Number }
+) {
+  override get message(): string {
+    return `No answer from eSMS within the deadline of ${this.deadlineMillis} ms (${this.attempts} attempt(s))`
+  }
+}
+
+/**
  * No complete answer within the time allowed for one attempt (connect, headers and body).
  *
  * @since 0.1.0
@@ -85,7 +114,9 @@ export class ResponseDecodeFailed
  */
 export const TransportError = Schema.Union(
   ConnectionFailed,
+  ConnectionLost,
   RequestTimeout,
+  DeadlineExceeded,
   HttpStatusError,
   BodyNotJson,
   ResponseDecodeFailed
@@ -109,4 +140,62 @@ export const EXCERPT_LENGTH = 200
 export const excerpt = (body: string): string => {
   const line = body.replace(/\s+/g, " ").trim()
   return line.length <= EXCERPT_LENGTH ? line : `${line.slice(0, EXCERPT_LENGTH)}…`
+}
+
+/**
+ * Error codes that mean the request never left this machine (nothing reached eSMS). Any other
+ * transport failure is taken as "may have reached eSMS".
+ *
+ * @since 0.1.0
+ */
+export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "CERT_HAS_EXPIRED",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID"
+])
+
+/**
+ * Whether a failure is worth another attempt with the same RequestId: could not connect, connection
+ * lost, timeout, HTTP 5xx or 429.
+ *
+ * @since 0.1.0
+ */
+export const isRetryable = (error: TransportError): boolean => {
+  switch (error._tag) {
+    case "ConnectionFailed":
+    case "ConnectionLost":
+    case "RequestTimeout":
+      return true
+    case "HttpStatusError":
+      return error.status >= 500 || error.status === 429
+    default:
+      return false
+  }
+}
+
+/**
+ * Whether eSMS may have taken the message although no answer was read: then a later 124 for the same
+ * RequestId means "already accepted", not "you reused an id".
+ *
+ * @since 0.1.0
+ */
+export const mayHaveReached = (error: TransportError): boolean => {
+  switch (error._tag) {
+    case "ConnectionLost":
+    case "RequestTimeout":
+      return true
+    case "HttpStatusError":
+      return error.status >= 500
+    default:
+      return false
+  }
 }

@@ -97,7 +97,7 @@ describe("EsmsClient.config", () => {
         return yield* Effect.flip(client.sendZaloImage(message))
       }).pipe(
         Effect.provide(EsmsClient.layerConfig().pipe(Layer.provide(recorder.layer))),
-        env({ ESMS_BASE_URL: "https://esms.example.com/svc/", ESMS_TIMEOUT: "500 millis" }),
+        env({ ESMS_BASE_URL: "https://esms.example.com/svc/", ESMS_TIMEOUT: "500 millis", ESMS_MAX_ATTEMPTS: "1" }),
         Effect.fork
       )
       yield* TestClock.adjust("499 millis")

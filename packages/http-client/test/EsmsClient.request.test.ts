@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import { readFileSync } from "node:fs"
 import * as EsmsClient from "../src/EsmsClient.js"
 import { API_KEY, message, OAID, SECRET_KEY, send } from "./Fixtures.js"
@@ -67,18 +68,25 @@ describe("EsmsClient request", () => {
     assert.strictEqual(EsmsClient.USER_AGENT, `@esms-effect/http-client/${pkg.version}`)
   })
 
-  it.effect("sends the API.md §1 body for a message with no optional field, leaving them out", () =>
+  it.effect("sends the API.md §1 body for a message with no optional field: a generated RequestId, no others", () =>
     Effect.gen(function*() {
-      const { requests } = yield* send(message)
+      const { requests, result } = yield* send(message)
       const body = JSON.parse(requests[0].body)
+      assert.match(body.RequestId, /^esms-[0-9a-f-]{36}$/)
+      assert.isAtMost(body.RequestId.length, 50)
       assert.deepStrictEqual(body, {
         ApiKey: API_KEY,
         SecretKey: SECRET_KEY,
         OAID,
+        RequestId: body.RequestId,
         Payload: payload(message.text, message.imageUrl)
       })
-      assert.deepStrictEqual(Object.keys(body), ["ApiKey", "SecretKey", "OAID", "Payload"])
+      assert.deepStrictEqual(Object.keys(body), ["ApiKey", "SecretKey", "OAID", "RequestId", "Payload"])
       assert.notInclude(requests[0].body, "null")
+      // The generated id is the one the caller gets back.
+      assert.strictEqual(Either.getOrThrow(result).requestId, body.RequestId)
+      const second = yield* send(message)
+      assert.notStrictEqual(JSON.parse(second.requests[0].body).RequestId, body.RequestId)
     }))
 
   it.effect("sends every optional field under its wire name", () =>
@@ -109,7 +117,13 @@ describe("EsmsClient request", () => {
         callbackUrl: undefined,
         sendDate: undefined
       })
-      assert.deepStrictEqual(Object.keys(JSON.parse(requests[0].body)), ["ApiKey", "SecretKey", "OAID", "Payload"])
+      assert.deepStrictEqual(Object.keys(JSON.parse(requests[0].body)), [
+        "ApiKey",
+        "SecretKey",
+        "OAID",
+        "RequestId",
+        "Payload"
+      ])
     }))
 
   it.effect("sends the text exactly, line breaks and all", () =>

@@ -26,6 +26,9 @@ export const accepted = RecordingHttpClient.json({
   SMSID: "d8e0f1f0702544b2acb456ca9ccfd111250"
 })
 
+/** One attempt per send: these tests are about how one answer maps; Retry.test.ts covers retries. */
+export const singleAttempt = { maxAttempts: 1 } as const
+
 /** Sends `input` once through a fresh recording double; returns the outcome and what went out. */
 export const send = (
   input: ZaloMessage.Input,
@@ -34,7 +37,9 @@ export const send = (
 ) =>
   Effect.gen(function*() {
     const recorder = yield* RecordingHttpClient.make(respond)
-    const client = yield* EsmsClient.make({ credentials, ...options }).pipe(Effect.provide(recorder.layer))
+    const client = yield* EsmsClient.make({ credentials, ...singleAttempt, ...options }).pipe(
+      Effect.provide(recorder.layer)
+    )
     const result = yield* Effect.either(client.sendZaloImage(input))
     return { result, requests: yield* recorder.requests }
   })

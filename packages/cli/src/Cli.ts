@@ -8,10 +8,13 @@ import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import { stripVTControlCharacters } from "node:util"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as SendImageCommand from "./SendImageCommand.js"
+import * as SimulatorCommand from "./SimulatorCommand.js"
 
 /** This package's version, printed by `esms --version`. @since 0.1.0 */
 export const VERSION = "0.1.0"
@@ -26,7 +29,7 @@ export const command = Command.make("esms").pipe(
   Command.withDescription(
     "Send Zalo messages with an attached photo through eSMS.vn. " + Outcome.EXIT_CODES_HELP
   ),
-  Command.withSubcommands([zalo])
+  Command.withSubcommands([zalo, SimulatorCommand.command])
 )
 
 /** @since 0.1.0 */
@@ -48,8 +51,11 @@ export const main = (argv: ReadonlyArray<string>) =>
           Outcome.ExitCode.invalid
         )
         : Effect.succeed(Outcome.ExitCode.invalid)),
-    Effect.provide(ExitStatus.layer)
+    Effect.provide(Layer.merge(ExitStatus.layer, StderrLogger))
   )
+
+// Logs (`--log-level debug`) go to stderr: stdout is for the outcome, one JSON object under --json.
+const StderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))
 
 // The usage error as plain text (@effect/cli already printed it, styled, on stderr).
 const usageText = (error: ValidationError.ValidationError): string =>
@@ -57,3 +63,6 @@ const usageText = (error: ValidationError.ValidationError): string =>
 
 /** Exit code for an unforeseen failure: a bug in esms. @since 0.1.0 */
 export const BUG_EXIT_CODE = Outcome.ExitCode.bug
+
+/** Exit code after Ctrl-C (128 + SIGINT), as shells expect. @since 0.1.0 */
+export const INTERRUPTED_EXIT_CODE = 130

@@ -17,6 +17,15 @@ Cli.main(process.argv).pipe(
   Effect.provide(MainLive),
   NodeRuntime.runMain({
     disableErrorReporting: false,
-    teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? Number(exit.value) : Cli.BUG_EXIT_CODE)
+    // Cli.main logs to stderr itself; the pretty logger would write to stdout, beside the --json object.
+    disablePrettyLogger: true,
+    teardown: (exit, onExit) =>
+      onExit(
+        Exit.isSuccess(exit)
+          ? Number(exit.value)
+          : Exit.isInterrupted(exit)
+          ? Cli.INTERRUPTED_EXIT_CODE
+          : Cli.BUG_EXIT_CODE
+      )
   })
 )

@@ -18,3 +18,7 @@ export * as Overrides from "./Overrides.js"
  * @since 0.1.0
  */
 export * as SendImageCommand from "./SendImageCommand.js"
+/**
+ * @since 0.1.0
+ */
+export * as SimulatorCommand from "./SimulatorCommand.js"

@@ -1,0 +1,67 @@
+/**
+ * `esms simulator`: the eSMS simulator on this machine, with a test account, until Ctrl-C.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { Simulator } from "@esms-effect/simulator"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+
+const port = Options.integer("port").pipe(
+  Options.withDescription("The port to listen on (default: a free one)."),
+  Options.withDefault(0)
+)
+const host = Options.text("host").pipe(
+  Options.withDescription("The address to listen on (default 127.0.0.1: only this machine)."),
+  Options.withDefault("127.0.0.1")
+)
+const tps = Options.integer("tps").pipe(
+  Options.withDescription("Send requests per second per account before eSMS's 160 (default 50)."),
+  Options.optional
+)
+
+const plain = (value: string | Redacted.Redacted<string>) => Redacted.isRedacted(value) ? Redacted.value(value) : value
+
+/**
+ * What to tell the operator once the simulator listens: where, and a test account to use.
+ *
+ * @since 0.1.0
+ */
+export const banner = (baseUrl: string): string => {
+  const account = Simulator.defaultAccount
+  const [active, inactive] = account.oaids
+  return [
+    `eSMS simulator listening on ${baseUrl}`,
+    "",
+    "Test account (fake keys, for this simulator only):",
+    `  export ESMS_BASE_URL=${baseUrl}`,
+    `  export ESMS_API_KEY=${plain(account.apiKey)}`,
+    `  export ESMS_SECRET_KEY=${plain(account.secretKey)}`,
+    `  export ESMS_OAID=${active.oaid}`,
+    "",
+    `OAID ${inactive.oaid} is inactive (799). Recipients who fail delivery: ` +
+    Object.entries(Simulator.defaultFailingRecipients).map(([id, e]) => `${id} (${e.error})`).join(", ") + ".",
+    "Press Ctrl-C to stop."
+  ].join("\n")
+}
+
+/** @since 0.1.0 */
+export const command = Command.make("simulator", { port, host, tps }, (args) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.serve({
+      port: args.port,
+      host: args.host,
+      ...(Option.isSome(args.tps) ? { tps: args.tps.value } : {})
+    })
+    yield* Console.log(banner(simulator.baseUrl))
+    return yield* Effect.never
+  }).pipe(Effect.scoped)).pipe(
+    Command.withDescription(
+      "Run a local eSMS simulator (send, callbacks, GetSendStatus, GetBalance) and print a test account. " +
+        "Point ESMS_BASE_URL or --base-url at it."
+    )
+  )

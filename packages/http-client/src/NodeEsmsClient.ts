@@ -1,13 +1,24 @@
 /**
- * Ready production layers: `EsmsClient` on Node's undici-based `HttpClient`.
+ * Ready production layers: `EsmsClient` on {@link UndiciHttpClient}, a lean keep-alive `HttpClient`
+ * for Node.
  *
  * @since 0.1.0
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Layer from "effect/Layer"
 import * as EsmsClient from "./EsmsClient.js"
+import * as UndiciHttpClient from "./UndiciHttpClient.js"
+
+/**
+ * The `HttpClient` the production layers use, with a keep-alive pool sized by `transport`
+ * ({@link UndiciHttpClient.defaults} when absent).
+ *
+ * @since 0.1.0
+ */
+export const layerHttpClient = (transport?: UndiciHttpClient.Options): Layer.Layer<HttpClient.HttpClient> =>
+  UndiciHttpClient.layer(transport)
 
 /**
  * `EsmsClient` from explicit options, on Node.
@@ -15,9 +26,10 @@ import * as EsmsClient from "./EsmsClient.js"
  * @since 0.1.0
  */
 export const layer = (
-  options: EsmsClient.Options
+  options: EsmsClient.Options,
+  transport?: UndiciHttpClient.Options
 ): Layer.Layer<EsmsClient.EsmsClient, EsmsClient.InvalidConfiguration> =>
-  EsmsClient.layer(options).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  EsmsClient.layer(options).pipe(Layer.provide(layerHttpClient(transport)))
 
 /**
  * `EsmsClient` from the `ESMS_*` environment variables (or the given config), on Node.
@@ -25,6 +37,7 @@ export const layer = (
  * @since 0.1.0
  */
 export const layerConfig = (
-  options?: Config.Config<EsmsClient.Options>
+  options?: Config.Config<EsmsClient.Options>,
+  transport?: UndiciHttpClient.Options
 ): Layer.Layer<EsmsClient.EsmsClient, ConfigError.ConfigError | EsmsClient.InvalidConfiguration> =>
-  EsmsClient.layerConfig(options).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  EsmsClient.layerConfig(options).pipe(Layer.provide(layerHttpClient(transport)))

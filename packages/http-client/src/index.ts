@@ -10,3 +10,7 @@ export * as NodeEsmsClient from "./NodeEsmsClient.js"
  * @since 0.1.0
  */
 export * as TransportError from "./TransportError.js"
+/**
+ * @since 0.1.0
+ */
+export * as UndiciHttpClient from "./UndiciHttpClient.js"

@@ -66,7 +66,7 @@ export const interpret = (
         ...(response.SMSID === undefined ? {} : { smsId: response.SMSID }),
         countRegenerate: response.CountRegenerate ?? 0,
         ...(requestId === undefined ? {} : { requestId })
-      })
+      }, true) // the fields come from a decoded response: no need to validate them again
     )
     : Either.left(ResultCode.fromCode(code, response.ErrorMessage))
 }

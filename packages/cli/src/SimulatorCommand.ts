@@ -10,6 +10,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as ExitStatus from "./ExitStatus.js"
+import * as Outcome from "./Outcome.js"
 
 const port = Options.integer("port").pipe(
   Options.withDescription("The port to listen on (default: a free one)."),
@@ -59,7 +61,15 @@ export const command = Command.make("simulator", { port, host, tps }, (args) =>
     })
     yield* Console.log(banner(simulator.baseUrl))
     return yield* Effect.never
-  }).pipe(Effect.scoped)).pipe(
+  }).pipe(
+    Effect.scoped,
+    // A port in use or an address not on this machine: the operator's choice, so a usage error.
+    Effect.catchTag("ServeError", (error) =>
+      Effect.zipRight(
+        Console.error(`Could not listen on ${args.host}:${args.port}: ${String(error.cause)}`),
+        ExitStatus.set(Outcome.ExitCode.invalid)
+      ))
+  )).pipe(
     Command.withDescription(
       "Run a local eSMS simulator (send, callbacks, GetSendStatus, GetBalance) and print a test account. " +
         "Point ESMS_BASE_URL or --base-url at it."

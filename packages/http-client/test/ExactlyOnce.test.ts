@@ -236,7 +236,9 @@ describe("deadline and interruption", () => {
         // Never answer; note when the client goes away.
         req.socket.on("close", () => closed())
       })
-      yield* Effect.async<void>((resume) => server.listen(0, "127.0.0.1", () => resume(Effect.void)))
+      yield* Effect.async<void>((resume) => {
+        server.listen(0, "127.0.0.1", () => resume(Effect.void))
+      })
       const port = (server.address() as Net.AddressInfo).port
       const fiber = yield* Effect.gen(function*() {
         const client = yield* EsmsClient.EsmsClient

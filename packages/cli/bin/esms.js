@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import "../dist/bin.js"
+// The whole CLI bundled in one file (see bundle.mjs): it starts several times faster than dist/bin.js.
+import "../dist/esms.js"

@@ -4,14 +4,14 @@
  * @since 0.1.0
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { NodeEsmsClient } from "@esms-effect/http-client"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Cli from "./Cli.js"
 
-const MainLive = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici)
+const MainLive = Layer.mergeAll(NodeContext.layer, NodeEsmsClient.layerHttpClient())
 
 Cli.main(process.argv).pipe(
   Effect.provide(MainLive),

@@ -26,6 +26,7 @@ import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import * as UrlParams from "@effect/platform/UrlParams"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type { LazyArg } from "effect/Function"
 import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -82,6 +83,16 @@ export const defaults = {
 const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Duration): number =>
   Duration.toMillis(input === undefined ? fallback : Duration.decode(input))
 
+const agentOptions = (options: Options): Agent.Options => ({
+  connections: options.connections ?? defaults.connections,
+  pipelining: options.pipelining ?? defaults.pipelining,
+  keepAliveTimeout: millis(options.keepAliveTimeout, defaults.keepAliveTimeout),
+  keepAliveMaxTimeout: millis(options.keepAliveMaxTimeout, defaults.keepAliveMaxTimeout),
+  headersTimeout: millis(options.headersTimeout, defaults.headersTimeout),
+  bodyTimeout: millis(options.bodyTimeout, defaults.bodyTimeout),
+  connect: { timeout: millis(options.connectTimeout, defaults.connectTimeout) }
+})
+
 /**
  * A keep-alive `Agent` (one pool per origin) sized by the options, destroyed with the scope.
  *
@@ -89,17 +100,7 @@ const millis = (input: Duration.DurationInput | undefined, fallback: Duration.Du
  */
 export const makeAgent = (options: Options = {}): Effect.Effect<Agent, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.sync(() =>
-      new Agent({
-        connections: options.connections ?? defaults.connections,
-        pipelining: options.pipelining ?? defaults.pipelining,
-        keepAliveTimeout: millis(options.keepAliveTimeout, defaults.keepAliveTimeout),
-        keepAliveMaxTimeout: millis(options.keepAliveMaxTimeout, defaults.keepAliveMaxTimeout),
-        headersTimeout: millis(options.headersTimeout, defaults.headersTimeout),
-        bodyTimeout: millis(options.bodyTimeout, defaults.bodyTimeout),
-        connect: { timeout: millis(options.connectTimeout, defaults.connectTimeout) }
-      })
-    ),
+    Effect.sync(() => new Agent(agentOptions(options))),
     (agent) => Effect.promise(() => agent.destroy())
   )
 
@@ -121,7 +122,7 @@ const requestBody = (body: HttpBody.HttpBody): Effect.Effect<Body> => {
 }
 
 const dispatch = (
-  dispatcher: Dispatcher,
+  dispatcher: LazyArg<Dispatcher>,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
   body: Body,
@@ -140,14 +141,14 @@ const dispatch = (
 }
 
 const start = (
-  dispatcher: Dispatcher,
+  dispatcher: LazyArg<Dispatcher>,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
   body: Body,
   signal: AbortSignal | EventEmitter,
   resume: (effect: Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError>) => void
 ) =>
-  dispatcher.request({
+  dispatcher().request({
     origin: url.origin,
     path: url.pathname + url.search,
     method: request.method as Dispatcher.HttpMethod,
@@ -162,7 +163,7 @@ const start = (
     ))
 
 const send = (
-  dispatcher: Dispatcher,
+  dispatcher: LazyArg<Dispatcher>,
   request: HttpClientRequest.HttpClientRequest,
   url: URL,
   signal: AbortSignal | undefined
@@ -178,13 +179,8 @@ const send = (
   }
 }
 
-/**
- * An `HttpClient` on the given undici dispatcher (an `Agent`, a `Pool`, a `MockAgent`…).
- *
- * @since 0.1.0
- */
-export const make = (dispatcher: Dispatcher, options: Pick<Options, "spans"> = {}): HttpClient.HttpClient =>
-  options.spans === true
+const fromDispatcher = (dispatcher: LazyArg<Dispatcher>, spans: boolean | undefined): HttpClient.HttpClient =>
+  spans === true
     ? HttpClient.make((request, url, signal) => send(dispatcher, request, url, signal))
     : HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
       Effect.flatMap((request) => {
@@ -197,12 +193,31 @@ export const make = (dispatcher: Dispatcher, options: Pick<Options, "spans"> = {
     )
 
 /**
- * The `HttpClient` on a fresh keep-alive `Agent` sized by the options, closed with the layer.
+ * An `HttpClient` on the given undici dispatcher (an `Agent`, a `Pool`, a `MockAgent`…).
+ *
+ * @since 0.1.0
+ */
+export const make = (dispatcher: Dispatcher, options: Pick<Options, "spans"> = {}): HttpClient.HttpClient =>
+  fromDispatcher(() => dispatcher, options.spans)
+
+/**
+ * The `HttpClient` on a keep-alive `Agent` sized by the options. The agent is created by the first
+ * request (a program that never sends, such as `esms --help`, pays nothing for it) and destroyed
+ * with the layer.
  *
  * @since 0.1.0
  */
 export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient> =>
-  Layer.scoped(HttpClient.HttpClient, Effect.map(makeAgent(options), (agent) => make(agent, options)))
+  Layer.scoped(
+    HttpClient.HttpClient,
+    Effect.map(
+      Effect.acquireRelease(
+        Effect.sync(() => ({ agent: undefined as Agent | undefined })),
+        (pool) => Effect.promise(() => pool.agent?.destroy() ?? Promise.resolve())
+      ),
+      (pool) => fromDispatcher(() => pool.agent ??= new Agent(agentOptions(options)), options.spans)
+    )
+  )
 
 // A response dropped without reading its body would hold its connection until the body timeout:
 // when it is garbage collected unread, its body is destroyed, which frees the connection.

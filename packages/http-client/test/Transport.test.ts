@@ -119,7 +119,8 @@ describe("EsmsClient transport failures", () => {
   it.live("a refused connection fails with ConnectionFailed (real undici on a closed loopback port)", () =>
     Effect.gen(function*() {
       const port = yield* closedPort
-      const options = { credentials, baseUrl: `http://127.0.0.1:${port}` }
+      // One attempt: this is about how a refusal maps (ExactlyOnce.test.ts retries against a closed port).
+      const options = { credentials, baseUrl: `http://127.0.0.1:${port}`, maxAttempts: 1 }
       const layers = {
         "EsmsClient.layer + NodeHttpClient.layerUndici": EsmsClient.layer(options).pipe(
           Layer.provide(NodeHttpClient.layerUndici)

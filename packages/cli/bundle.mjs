@@ -1,27 +1,126 @@
+/* global console, process */
 /**
- * Bundles the `esms` executable into one ES module, dist/esms.js, that bin/esms.js runs.
+ * Bundles the `esms` executable into one file, dist/esms.cjs, and makes V8's code cache for it
+ * (dist/esms.cjs.cache); bin/esms.js runs the two through bin/load.js.
  *
- * Importing effect, @effect/cli and @effect/platform-node as hundreds of separate files took about a
- * second before the first line of the CLI ran; one minified file parses and links in a fraction of
- * that. tsc still writes dist/*.js and the type declarations; this step reads dist/bin.js.
+ * Why: importing effect, @effect/cli and @effect/platform-node as hundreds of separate modules took
+ * about a second before the CLI's first line; one minified file takes a fraction, and the code cache
+ * removes most of what is left of compiling it. The bundle is CommonJS because Node 20 caches
+ * compiled code only for classic scripts (vm.Script), not for ES modules.
+ *
+ * tsc still writes dist/*.js and the type declarations; this step reads dist/bin.js.
  */
 import * as esbuild from "esbuild"
+import { spawnSync } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join, relative } from "node:path"
+import { fileURLToPath, URL } from "node:url"
 
-await esbuild.build({
-  entryPoints: ["dist/bin.js"],
-  outfile: "dist/esms.js",
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  minify: true,
-  sourcemap: "linked",
-  sourcesContent: false,
-  legalComments: "none",
-  logLevel: "warning",
-  // Bundled CommonJS dependencies (undici) call require() for Node's built-in modules: give them one.
-  banner: {
-    js: "import { createRequire as __esmsCreateRequire } from \"node:module\";" +
-      "const require = __esmsCreateRequire(import.meta.url);"
+const HERE = fileURLToPath(new URL(".", import.meta.url))
+const OUTFILE = join(HERE, "dist", "esms.cjs")
+
+/**
+ * undici is half the bundle and its index loads every part of it (fetch, WebSocket, cache, mocks…):
+ * ~25 ms at start-up that `esms --help` or an invalid message never use. Importers get a stand-in
+ * that lists undici's exports and loads the real module at the first use of one.
+ */
+const lazyUndici = {
+  name: "lazy-undici",
+  setup(build) {
+    build.onResolve({ filter: /^undici$/ }, async (args) => {
+      if (args.pluginData === "real") return undefined
+      const real = await build.resolve("undici", {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        pluginData: "real"
+      })
+      return { path: real.path, namespace: "lazy-undici" }
+    })
+    build.onLoad({ filter: /.*/, namespace: "lazy-undici" }, ({ path }) => {
+      const names = Object.keys(createRequire(path)(path))
+      return {
+        resolveDir: ".",
+        loader: "js",
+        contents: `
+          const names = new Set(${JSON.stringify(names)})
+          let undici
+          const load = () => undici ??= require(${JSON.stringify(path)})
+          module.exports = new Proxy({}, {
+            get: (_, key) => key === "__esModule" ? undefined : load()[key],
+            has: (_, key) => names.has(key),
+            ownKeys: () => [...names],
+            getOwnPropertyDescriptor: (_, key) =>
+              names.has(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined
+          })`
+      }
+    })
   }
-})
+}
+
+/** The directory of the package a resolved file belongs to. */
+const packageRoot = (file) => {
+  for (let dir = dirname(file); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "package.json"))) return dir
+  }
+  return undefined
+}
+
+const isNativeAddon = (root) => {
+  if (existsSync(join(root, "binding.gyp"))) return true
+  return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).gypfile === true
+}
+
+/**
+ * A package with a compiled addon (better-sqlite3, say) finds its `.node` file relative to its own
+ * directory: it cannot live inside the bundle. The bundle requires it where it is installed.
+ */
+const nativeAddons = {
+  name: "native-addons",
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.pluginData === "real" || args.path.startsWith("node:") || args.namespace !== "file") return undefined
+      const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "real" })
+      const root = real.errors.length === 0 && !real.external ? packageRoot(real.path) : undefined
+      return root !== undefined && isNativeAddon(root) ? { path: real.path, namespace: "native-addon" } : undefined
+    })
+    build.onLoad({ filter: /.*/, namespace: "native-addon" }, ({ path }) => ({
+      loader: "js",
+      contents: `module.exports = require(require("node:path").join(__dirname, ${
+        JSON.stringify(relative(dirname(OUTFILE), path))
+      }))`
+    }))
+  }
+}
+
+if (process.argv[2] === "--save-code-cache") {
+  // The child run below: esms --help, compiled without a cache, which it then writes.
+  process.argv.splice(2, 1)
+  const { runAndSaveCache } = await import("./bin/load.js")
+  runAndSaveCache()
+} else {
+  await esbuild.build({
+    absWorkingDir: HERE,
+    entryPoints: ["dist/bin.js"],
+    outfile: OUTFILE,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    minify: true,
+    sourcemap: "linked",
+    sourcesContent: false,
+    legalComments: "none",
+    logLevel: "warning",
+    plugins: [lazyUndici, nativeAddons]
+  })
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--save-code-cache", "--help"], {
+    stdio: ["ignore", "ignore", "inherit"]
+  })
+  if (child.status !== 0) {
+    console.error(`bundle.mjs: the bundled \`esms --help\` failed (exit ${child.status})`)
+    process.exit(1)
+  }
+  const { cacheAccepted } = await import("./bin/load.js")
+  if (!cacheAccepted()) console.error("bundle.mjs: V8 rejected the code cache; esms will start slower")
+}

@@ -5,6 +5,10 @@ export * as Credentials from "./Credentials.js"
 /**
  * @since 0.1.0
  */
+export * as DeliveryReport from "./DeliveryReport.js"
+/**
+ * @since 0.1.0
+ */
 export * as ResultCode from "./ResultCode.js"
 /**
  * @since 0.1.0

@@ -1,0 +1,161 @@
+/**
+ * Delivery reports (eSMS callbacks) in the local SQLite store, next to the batch journal: each report
+ * is stored once per SMSID, status and result (`success` / `failed` / `none`), so eSMS's retries
+ * of the same callback change nothing; reports are found by SMSID or by RequestId.
+ *
+ * The table is created at layer start (`CREATE TABLE IF NOT EXISTS`): the store file may be new, or
+ * shared with the journal.
+ *
+ * @since 0.1.0
+ */
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import { DeliveryReport } from "@esms-effect/core"
+import * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+
+/** The store file when `ESMS_STORE` is not set: `esms.sqlite` in the working directory. @since 0.1.0 */
+export const DEFAULT_FILE = "esms.sqlite"
+
+/**
+ * The store file: `ESMS_STORE`, else {@link DEFAULT_FILE}.
+ *
+ * @since 0.1.0
+ */
+export const fileConfig: Config.Config<string> = Config.nonEmptyString("ESMS_STORE").pipe(
+  Config.withDefault(DEFAULT_FILE)
+)
+
+/**
+ * A report as stored, with when it arrived.
+ *
+ * @since 0.1.0
+ */
+export interface Stored {
+  readonly receivedAt: Date
+  readonly report: DeliveryReport.DeliveryReport
+}
+
+/**
+ * @since 0.1.0
+ */
+export interface Service {
+  /** Stores the report unless one with the same SMSID, status and result is there; true when new. */
+  readonly record: (report: DeliveryReport.DeliveryReport) => Effect.Effect<boolean, SqlError.SqlError>
+  /**
+   * The report that best says what happened to a message, by SMSID or RequestId: the latest final one
+   * (finished or rejected), else the latest.
+   */
+  readonly latest: (smsIdOrRequestId: string) => Effect.Effect<Option.Option<Stored>, SqlError.SqlError>
+  /** Every report of a message, by SMSID or RequestId, oldest first. */
+  readonly history: (smsIdOrRequestId: string) => Effect.Effect<ReadonlyArray<Stored>, SqlError.SqlError>
+  /** How many reports are stored (all messages). */
+  readonly count: Effect.Effect<number, SqlError.SqlError>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class DeliveryReports extends Context.Tag("@esms-effect/store/DeliveryReports")<DeliveryReports, Service>() {}
+
+interface Row {
+  readonly query: string
+  readonly received_at: number
+}
+
+const encodeQuery = Schema.encodeSync(Schema.parseJson(DeliveryReport.DeliveryReportFromQuery))
+const decodeQuery = Schema.decodeUnknown(Schema.parseJson(DeliveryReport.DeliveryReportFromQuery))
+
+/**
+ * Creates the table if needed and builds the service on the `SqlClient` in context.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS delivery_reports (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sms_id TEXT NOT NULL,
+    request_id TEXT,
+    send_status INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    query TEXT NOT NULL,
+    UNIQUE (sms_id, send_status, result)
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS delivery_reports_request_id ON delivery_reports (request_id)`
+
+  const toStored = (rows: ReadonlyArray<Row>) =>
+    Effect.forEach(rows, (row) =>
+      decodeQuery(row.query).pipe(
+        Effect.map((report): Stored => ({ receivedAt: new Date(row.received_at), report })),
+        // A row this module wrote always decodes; one edited by hand is skipped, not fatal.
+        Effect.option
+      )).pipe(Effect.map((stored) => stored.flatMap(Option.toArray)))
+
+  const record = (report: DeliveryReport.DeliveryReport) =>
+    Effect.suspend(() =>
+      sql<{ id: number }>`INSERT INTO delivery_reports
+        (sms_id, request_id, send_status, result, received_at, query)
+        VALUES (${report.smsId}, ${report.requestId ?? null}, ${report.sendStatusCode},
+          ${DeliveryReport.result(report)}, ${Date.now()}, ${encodeQuery(report)})
+        ON CONFLICT (sms_id, send_status, result) DO NOTHING
+        RETURNING id`
+    ).pipe(Effect.map((rows) => rows.length > 0))
+
+  const latest = (id: string) =>
+    sql<Row>`SELECT query, received_at FROM delivery_reports
+      WHERE sms_id = ${id} OR request_id = ${id}
+      -- final statuses (rejected, finished) first: nothing happens after them
+      ORDER BY send_status IN (4, 5) DESC, id DESC
+      LIMIT 1`.pipe(
+      Effect.flatMap(toStored),
+      Effect.map((stored) => Option.fromNullable(stored[0]))
+    )
+
+  const history = (id: string) =>
+    sql<Row>`SELECT query, received_at FROM delivery_reports
+      WHERE sms_id = ${id} OR request_id = ${id}
+      ORDER BY id`.pipe(Effect.flatMap(toStored))
+
+  const count = sql<{ n: number }>`SELECT count(*) AS n FROM delivery_reports`.pipe(
+    Effect.map((rows) => rows[0]?.n ?? 0)
+  )
+
+  return DeliveryReports.of({ record, latest, history, count })
+})
+
+/**
+ * The service on the `SqlClient` in context.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<DeliveryReports, SqlError.SqlError, SqlClient.SqlClient> = Layer.effect(
+  DeliveryReports,
+  make
+)
+
+/**
+ * The service on a SQLite file (WAL mode: a receiver may write while `esms status` reads).
+ *
+ * @since 0.1.0
+ */
+export const layerSqlite = (
+  filename: string
+): Layer.Layer<DeliveryReports, SqlError.SqlError | ConfigError.ConfigError> =>
+  layer.pipe(Layer.provide(SqliteClient.layer({ filename })))
+
+/**
+ * The service on the file named by {@link fileConfig} (`ESMS_STORE`, default `esms.sqlite`).
+ *
+ * @since 0.1.0
+ */
+export const layerConfig: Layer.Layer<DeliveryReports, SqlError.SqlError | ConfigError.ConfigError> = layer.pipe(
+  Layer.provide(SqliteClient.layerConfig({ filename: fileConfig }))
+)

@@ -22,7 +22,10 @@ import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
+import type * as BatchOutcome from "./BatchOutcome.js"
+import * as Pacer from "./internal/pacer.js"
 import * as TransportError from "./TransportError.js"
 
 /** This package's version, sent in the User-Agent. @since 0.1.0 */
@@ -106,6 +109,33 @@ export interface Service {
   readonly sendZaloImage: (
     message: ZaloMessage.Input | ZaloMessage.ZaloMessage
   ) => Effect.Effect<SendResponse.Accepted, EsmsError>
+  /**
+   * Sends every message of a stream, `concurrency` at a time and at most `perSecond` starts per
+   * second, and answers one tagged outcome per message (in completion order). One message's failure
+   * never stops the others; memory does not grow with the input.
+   */
+  readonly sendMany: <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, E, R, E2 = never, R2 = never>(
+    messages: Stream.Stream<A, E, R>,
+    options?: SendManyOptions<A, E2, R2>
+  ) => Stream.Stream<BatchOutcome.BatchOutcome<A>, E | E2, R | R2>
+}
+
+/** Sends in flight at once under `sendMany`, unless told. @since 0.1.0 */
+export const DEFAULT_CONCURRENCY = 8
+
+/**
+ * @since 0.1.0
+ */
+export interface SendManyOptions<A, E2 = never, R2 = never> {
+  /** Sends in flight at once. Default {@link DEFAULT_CONCURRENCY}. */
+  readonly concurrency?: number | undefined
+  /** At most this many sends start per second (spaced evenly); the account's TPS. Default: no limit. */
+  readonly perSecond?: number | undefined
+  /**
+   * Runs right before a valid message's send, with the RequestId it will carry (its own, or a fresh
+   * one): the place to journal it. A failure here stops the stream.
+   */
+  readonly beforeSend?: ((message: A, index: number, requestId: string) => Effect.Effect<void, E2, R2>) | undefined
 }
 
 /**
@@ -357,8 +387,68 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
         Effect.withSpan("esms.sendZaloImage", { kind: "client" })
       )
 
-    return EsmsClient.of({ sendZaloImage })
+    const sendMany = <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, E, R, E2 = never, R2 = never>(
+      messages: Stream.Stream<A, E, R>,
+      options: SendManyOptions<A, E2, R2> = {}
+    ): Stream.Stream<BatchOutcome.BatchOutcome<A>, E | E2, R | R2> =>
+      Stream.suspend(() => {
+        // One pacer per run, shared by its concurrent sends.
+        const pace = options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
+        const beforeSend = options.beforeSend
+        const one = (message: A, index: number): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
+          const validated = ZaloMessage.validateEither(message)
+          if (Either.isLeft(validated)) {
+            return Effect.succeed({ _tag: "Invalid", index, message, error: validated.left })
+          }
+          const valid = validated.right
+          const requestId = valid.requestId ?? generateRequestId()
+          const withId = valid.requestId === undefined
+            ? new ZaloMessage.ZaloMessage({ ...valid, requestId }, true)
+            : valid
+          return pace.pipe(
+            Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
+            Effect.zipRight(
+              Effect.match(sendZaloImage(withId), {
+                onSuccess: (accepted): BatchOutcome.BatchOutcome<A> => ({
+                  _tag: "Accepted",
+                  index,
+                  message,
+                  requestId,
+                  smsId: accepted.smsId,
+                  deduplicated: accepted.deduplicated
+                }),
+                onFailure: (error): BatchOutcome.BatchOutcome<A> =>
+                  error._tag === "InvalidMessage"
+                    ? { _tag: "Invalid", index, message, error }
+                    : isTransportError(error)
+                    ? { _tag: "Failed", index, message, requestId, error }
+                    : { _tag: "Rejected", index, message, requestId, error }
+              })
+            )
+          )
+        }
+        return messages.pipe(
+          Stream.zipWithIndex,
+          Stream.mapEffect(([message, index]) => one(message, index), {
+            concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
+            unordered: true
+          })
+        )
+      })
+
+    return EsmsClient.of({ sendZaloImage, sendMany })
   })
+
+/**
+ * `sendMany` of the `EsmsClient` in context: one tagged outcome per message of `messages`.
+ *
+ * @since 0.1.0
+ */
+export const sendMany = <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, E, R, E2 = never, R2 = never>(
+  messages: Stream.Stream<A, E, R>,
+  options?: SendManyOptions<A, E2, R2>
+): Stream.Stream<BatchOutcome.BatchOutcome<A>, E | E2, R | R2 | EsmsClient> =>
+  Stream.unwrap(Effect.map(EsmsClient, (client) => client.sendMany(messages, options)))
 
 /**
  * The service from explicit options.

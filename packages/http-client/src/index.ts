@@ -14,3 +14,7 @@ export * as TransportError from "./TransportError.js"
  * @since 0.1.0
  */
 export * as UndiciHttpClient from "./UndiciHttpClient.js"
+/**
+ * @since 0.1.0
+ */
+export * as BatchOutcome from "./BatchOutcome.js"

@@ -1,0 +1,127 @@
+/**
+ * `EsmsClient.sendMany` against the simulator over loopback: one tagged outcome per message, a
+ * failure never stops the others, and the rate is what the simulator counts.
+ */
+import { assert, layer } from "@effect/vitest"
+import { Credentials } from "@esms-effect/core"
+import { Fault, Simulator } from "@esms-effect/simulator"
+import * as Chunk from "effect/Chunk"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
+import * as EsmsClient from "../src/EsmsClient.js"
+import * as NodeEsmsClient from "../src/NodeEsmsClient.js"
+
+const account = Simulator.defaultAccount
+const credentials = Credentials.make({
+  apiKey: account.apiKey,
+  secretKey: account.secretKey,
+  oaid: account.oaids[0].oaid
+})
+
+const message = (i: number, requestId?: string) => ({
+  userId: `53086931669419${String(i).padStart(5, "0")}`,
+  text: `Xin chào khách hàng số ${i}`,
+  imageUrl: "https://cdn.example.vn/p/photo.png",
+  ...(requestId === undefined ? {} : { requestId })
+})
+
+const sendAll = <A extends ReturnType<typeof message>>(
+  messages: ReadonlyArray<A>,
+  options: EsmsClient.SendManyOptions<A> = {},
+  maxAttempts = 5
+) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.Simulator
+    return yield* EsmsClient.sendMany(Stream.fromIterable(messages), options).pipe(
+      Stream.runCollect,
+      Effect.map(Chunk.toReadonlyArray),
+      Effect.provide(
+        NodeEsmsClient.layer({ credentials, baseUrl: simulator.baseUrl, timeout: "2 seconds", maxAttempts })
+      )
+    )
+  })
+
+const sendAttempts = Effect.map(
+  Effect.flatMap(Simulator.Simulator, (s) => s.attempts),
+  (attempts) => attempts.filter((a) => a.endpoint === "SendZaloFollowerMessage")
+)
+
+layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 seconds", excludeTestServices: true })(
+  "sendMany",
+  (it) => {
+    const fresh = Effect.flatMap(Simulator.Simulator, (s) => s.reset)
+
+    it.effect("one outcome per message, by tag: accepted, invalid, rejected (a reused RequestId)", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        yield* sendAll([message(0, "taken")])
+        const outcomes = yield* sendAll([
+          message(1),
+          { ...message(2), imageUrl: "https://cdn.example.vn/p/photo.gif" },
+          message(3, "taken"),
+          message(4, "batch-4")
+        ])
+        const byIndex = [...outcomes].sort((a, b) => a.index - b.index)
+        assert.deepStrictEqual(byIndex.map((o) => o._tag), ["Accepted", "Invalid", "Rejected", "Accepted"])
+        const [first, invalid, rejected, fourth] = byIndex
+        assert(first._tag === "Accepted" && first.requestId.startsWith("esms-") && first.smsId !== undefined)
+        assert(invalid._tag === "Invalid" && invalid.error.errors[0].field === "imageUrl")
+        assert(rejected._tag === "Rejected" && rejected.error._tag === "DuplicateRequestId")
+        assert(fourth._tag === "Accepted" && fourth.requestId === "batch-4")
+        const simulator = yield* Simulator.Simulator
+        assert.strictEqual((yield* simulator.messages).length, 3)
+        assert.strictEqual(yield* simulator.acceptedCount(first.requestId), 1)
+      }))
+
+    it.effect("a message eSMS never answers fails alone; the others are accepted", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        yield* simulator.injectFault(Fault.drop({ processed: false }))
+        const outcomes = yield* sendAll(Array.from({ length: 6 }, (_, i) => message(i)), { concurrency: 1 }, 1)
+        const tags = [...outcomes].sort((a, b) => a.index - b.index).map((o) => o._tag)
+        assert.deepStrictEqual(tags, ["Failed", "Accepted", "Accepted", "Accepted", "Accepted", "Accepted"])
+        const failed = outcomes.find((o) => o._tag === "Failed")
+        assert(failed?._tag === "Failed" && failed.error._tag === "ConnectionLost")
+      }))
+
+    it.effect("beforeSend sees each valid message with the RequestId it goes out with, before it goes", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        const seen: Array<{ index: number; requestId: string; sentBefore: number }> = []
+        const counted = Effect.map(simulator.attempts, (a) => a.filter((x) => x.endpoint === "SendZaloFollowerMessage"))
+        const outcomes = yield* sendAll([message(0), { ...message(1), text: " " }, message(2, "mine-2")], {
+          concurrency: 1,
+          beforeSend: (_, index, requestId) =>
+            Effect.map(counted, (attempts) => {
+              seen.push({ index, requestId, sentBefore: attempts.length })
+            })
+        })
+        assert.deepStrictEqual(seen.map((s) => [s.index, s.sentBefore]), [[0, 0], [2, 1]])
+        assert.strictEqual(seen[1].requestId, "mine-2")
+        const first = outcomes.find((o) => o.index === 0)
+        assert(first?._tag === "Accepted" && first.requestId === seen[0].requestId)
+        assert.strictEqual(yield* simulator.acceptedCount(seen[0].requestId), 1)
+      }))
+
+    it.effect("perSecond: sends start evenly spaced; the simulator counts no burst above the rate", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const perSecond = 10
+        const start = Date.now()
+        const outcomes = yield* sendAll(Array.from({ length: 16 }, (_, i) => message(i)), {
+          concurrency: 8,
+          perSecond
+        })
+        const elapsed = Date.now() - start
+        assert.strictEqual(outcomes.filter((o) => o._tag === "Accepted").length, 16)
+        // 16 starts spaced 100 ms apart take at least 1.5 s.
+        assert.isAtLeast(elapsed, 1400)
+        const at = (yield* sendAttempts).map((a) => a.at).sort((a, b) => a - b)
+        const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length))
+        // Starts are spaced exactly; arrivals may bunch by a connection set-up's jitter, never by more.
+        assert.isAtMost(busiest, perSecond + 1)
+      }))
+  }
+)

@@ -1,0 +1,283 @@
+/**
+ * The batch journal: for each row of a batch file (by line number), the RequestId it is sent with and
+ * what became of it. A row is written `in_flight` before its send and gets its outcome after, so a run
+ * killed at any point can be resumed without sending anything twice: accepted rows are skipped, rows
+ * whose outcome is unknown go again with the same RequestId (eSMS answers 124 if it already has them).
+ *
+ * One journal file holds one batch. Its tables are created at layer start (`CREATE TABLE IF NOT
+ * EXISTS`), so the file may be new or shared with other stores.
+ *
+ * @since 0.1.0
+ */
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { createHash, randomBytes } from "node:crypto"
+
+/**
+ * Where a row stands: `pending` (known, not sent yet), `in_flight` (a send started and its outcome is
+ * unknown), `accepted` / `deduplicated` (eSMS has it), `rejected` (a result code other than 100),
+ * `failed` (no readable answer after the retries), `invalid` (never sent).
+ *
+ * @since 0.1.0
+ */
+export type State = "pending" | "in_flight" | "accepted" | "deduplicated" | "rejected" | "failed" | "invalid"
+
+/** @since 0.1.0 */
+export const states: ReadonlyArray<State> = [
+  "pending",
+  "in_flight",
+  "accepted",
+  "deduplicated",
+  "rejected",
+  "failed",
+  "invalid"
+]
+
+/**
+ * One row's record.
+ *
+ * @since 0.1.0
+ */
+export interface Entry {
+  readonly line: number
+  readonly requestId: string
+  /** A hash of what the row sends: a row that changed since it was sent must not reuse its RequestId. */
+  readonly fingerprint: string
+  readonly state: State
+  /** The error's tag for `rejected` and `failed` (`InsufficientBalance`, `ConnectionLost`, …). */
+  readonly tag: string | undefined
+  /** The eSMS result code for `rejected`. */
+  readonly code: string | undefined
+  readonly smsId: string | undefined
+  /** A readable reason for `rejected`, `failed` and `invalid`. */
+  readonly detail: string | undefined
+  readonly updatedAt: Date
+}
+
+/**
+ * A send's outcome, as recorded after it.
+ *
+ * @since 0.1.0
+ */
+export type Settlement =
+  | { readonly state: "accepted"; readonly smsId: string | undefined }
+  | { readonly state: "deduplicated" }
+  | { readonly state: "rejected"; readonly tag: string; readonly code: string; readonly detail: string }
+  | { readonly state: "failed"; readonly tag: string; readonly detail: string }
+
+/**
+ * What to do with a row on this run, given its journal entry.
+ *
+ * - `Send`: send it. `sentBefore`: this RequestId may already have reached eSMS (a run stopped while
+ *   it was in flight, or it failed without an answer), so a 124 now means eSMS has it: accepted.
+ * - `Skip`: leave it as it is (accepted earlier; or rejected / failed earlier without `retryFailed`).
+ *
+ * @since 0.1.0
+ */
+export type Decision =
+  | { readonly _tag: "Send"; readonly requestId: string; readonly sentBefore: boolean }
+  | { readonly _tag: "Skip"; readonly entry: Entry }
+
+/**
+ * The resume rule: accepted rows are skipped; rows in flight at a crash go again with the same
+ * RequestId; rejected and failed rows go again only with `retryFailed`; new, pending and invalid rows
+ * are sent with `requestId`.
+ *
+ * @since 0.1.0
+ */
+export const decide = (entry: Option.Option<Entry>, requestId: string, retryFailed: boolean): Decision => {
+  if (Option.isNone(entry)) return { _tag: "Send", requestId, sentBefore: false }
+  const e = entry.value
+  switch (e.state) {
+    case "accepted":
+    case "deduplicated":
+      return { _tag: "Skip", entry: e }
+    case "in_flight":
+      return { _tag: "Send", requestId: e.requestId, sentBefore: true }
+    case "failed":
+      return retryFailed ? { _tag: "Send", requestId: e.requestId, sentBefore: true } : { _tag: "Skip", entry: e }
+    case "rejected":
+      // eSMS answered: it did not take this RequestId, so a 124 now would be someone else's.
+      return retryFailed ? { _tag: "Send", requestId: e.requestId, sentBefore: false } : { _tag: "Skip", entry: e }
+    case "pending":
+    case "invalid":
+      return { _tag: "Send", requestId, sentBefore: false }
+  }
+}
+
+/**
+ * Whether the row at this line was sent with different content than it has now (the file was edited
+ * after a run): its RequestId then belongs to another message.
+ *
+ * @since 0.1.0
+ */
+export const conflicts = (entry: Option.Option<Entry>, fingerprint: string): boolean =>
+  Option.isSome(entry) && entry.value.state !== "pending" && entry.value.state !== "invalid" &&
+  entry.value.fingerprint !== fingerprint
+
+/**
+ * A stable hash of the fields a row sends.
+ *
+ * @since 0.1.0
+ */
+export const fingerprint = (fields: ReadonlyArray<string | undefined>): string =>
+  createHash("sha256").update(JSON.stringify(fields.map((f) => f ?? null))).digest("base64url").slice(0, 22)
+
+/**
+ * @since 0.1.0
+ */
+export interface Service {
+  /** This journal's batch id: random, made when the journal is created, part of every derived RequestId. */
+  readonly batchId: string
+  /** The RequestId of a row without its own: the same on every run with this journal (≤ 50 characters). */
+  readonly requestIdFor: (line: number) => string
+  readonly get: (line: number) => Effect.Effect<Option.Option<Entry>, SqlError.SqlError>
+  /** Records that the row's send starts now, with this RequestId. */
+  readonly inFlight: (line: number, requestId: string, fingerprint: string) => Effect.Effect<void, SqlError.SqlError>
+  /** Records a send's outcome. */
+  readonly settle: (line: number, settlement: Settlement) => Effect.Effect<void, SqlError.SqlError>
+  /** Records a row that breaks a rule (it is not sent). */
+  readonly invalid: (line: number, fingerprint: string, detail: string) => Effect.Effect<void, SqlError.SqlError>
+  /** How many rows are in each state. */
+  readonly counts: Effect.Effect<Readonly<Record<State, number>>, SqlError.SqlError>
+  /** Every row in a state, by line. */
+  readonly inState: (state: State) => Effect.Effect<ReadonlyArray<Entry>, SqlError.SqlError>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class Journal extends Context.Tag("@esms-effect/store/Journal")<Journal, Service>() {}
+
+interface Row {
+  readonly line: number
+  readonly request_id: string
+  readonly fingerprint: string
+  readonly state: State
+  readonly tag: string | null
+  readonly code: string | null
+  readonly sms_id: string | null
+  readonly detail: string | null
+  readonly updated_at: number
+}
+
+const toEntry = (row: Row): Entry => ({
+  line: row.line,
+  requestId: row.request_id,
+  fingerprint: row.fingerprint,
+  state: row.state,
+  tag: row.tag ?? undefined,
+  code: row.code ?? undefined,
+  smsId: row.sms_id ?? undefined,
+  detail: row.detail ?? undefined,
+  updatedAt: new Date(row.updated_at)
+})
+
+/**
+ * Creates the tables if needed (and the batch id on a new journal) and builds the service on the
+ * `SqlClient` in context.
+ *
+ * @since 0.1.0
+ */
+export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE IF NOT EXISTS journal_batch (
+    id TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL
+  )`
+  yield* sql`CREATE TABLE IF NOT EXISTS journal_rows (
+    line INTEGER PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    state TEXT NOT NULL,
+    tag TEXT,
+    code TEXT,
+    sms_id TEXT,
+    detail TEXT,
+    updated_at INTEGER NOT NULL
+  )`
+  yield* sql`CREATE INDEX IF NOT EXISTS journal_rows_state ON journal_rows (state)`
+  yield* sql`INSERT INTO journal_batch (id, created_at)
+    SELECT ${randomBytes(6).toString("hex")}, ${Date.now()}
+    WHERE NOT EXISTS (SELECT 1 FROM journal_batch)`
+  const [batch] = yield* sql<{ id: string }>`SELECT id FROM journal_batch ORDER BY created_at LIMIT 1`
+  const batchId = batch.id
+
+  const get = (line: number) =>
+    sql<Row>`SELECT * FROM journal_rows WHERE line = ${line}`.pipe(
+      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toEntry))
+    )
+
+  const inFlight = (line: number, requestId: string, fingerprint: string) =>
+    sql`INSERT INTO journal_rows (line, request_id, fingerprint, state, updated_at)
+      VALUES (${line}, ${requestId}, ${fingerprint}, 'in_flight', ${Date.now()})
+      ON CONFLICT (line) DO UPDATE SET request_id = excluded.request_id, fingerprint = excluded.fingerprint,
+        state = 'in_flight', tag = NULL, code = NULL, sms_id = NULL, detail = NULL,
+        updated_at = excluded.updated_at`.pipe(Effect.asVoid)
+
+  const settle = (line: number, s: Settlement) => {
+    const tag = s.state === "rejected" || s.state === "failed" ? s.tag : null
+    const code = s.state === "rejected" ? s.code : null
+    const detail = s.state === "rejected" || s.state === "failed" ? s.detail : null
+    const smsId = s.state === "accepted" ? s.smsId ?? null : null
+    return sql`UPDATE journal_rows SET state = ${s.state}, tag = ${tag}, code = ${code}, sms_id = ${smsId},
+      detail = ${detail}, updated_at = ${Date.now()} WHERE line = ${line}`.pipe(Effect.asVoid)
+  }
+
+  const invalid = (line: number, fingerprint: string, detail: string) =>
+    sql`INSERT INTO journal_rows (line, request_id, fingerprint, state, detail, updated_at)
+      VALUES (${line}, '', ${fingerprint}, 'invalid', ${detail}, ${Date.now()})
+      ON CONFLICT (line) DO UPDATE SET fingerprint = excluded.fingerprint, state = 'invalid', tag = NULL,
+        code = NULL, sms_id = NULL, detail = excluded.detail, updated_at = excluded.updated_at`.pipe(Effect.asVoid)
+
+  const counts = sql<{ state: State; n: number }>`SELECT state, count(*) AS n FROM journal_rows GROUP BY state`.pipe(
+    Effect.map((rows) => {
+      const result = Object.fromEntries(states.map((s) => [s, 0])) as Record<State, number>
+      for (const row of rows) result[row.state] = row.n
+      return result
+    })
+  )
+
+  const inState = (state: State) =>
+    sql<Row>`SELECT * FROM journal_rows WHERE state = ${state} ORDER BY line`.pipe(
+      Effect.map((rows) => rows.map(toEntry))
+    )
+
+  return Journal.of({
+    batchId,
+    requestIdFor: (line) => `esms-${batchId}-${line}`,
+    get,
+    inFlight,
+    settle,
+    invalid,
+    counts,
+    inState
+  })
+})
+
+/**
+ * The service on the `SqlClient` in context.
+ *
+ * @since 0.1.0
+ */
+export const layer: Layer.Layer<Journal, SqlError.SqlError, SqlClient.SqlClient> = Layer.effect(Journal, make)
+
+/**
+ * The service on a SQLite file, created if missing. WAL with `synchronous = NORMAL`: each row's
+ * record survives the process being killed (not a power cut) without an fsync per row.
+ *
+ * @since 0.1.0
+ */
+export const layerSqlite = (
+  filename: string
+): Layer.Layer<Journal, SqlError.SqlError | ConfigError.ConfigError> =>
+  Layer.effect(
+    Journal,
+    Effect.zipRight(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA synchronous = NORMAL`), make)
+  ).pipe(Layer.provide(SqliteClient.layer({ filename })))

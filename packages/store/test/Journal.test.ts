@@ -1,0 +1,120 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { Journal } from "../src/index.js"
+
+const tempFile = Effect.acquireRelease(
+  Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-journal-"))),
+  (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+).pipe(Effect.map((dir) => Path.join(dir, "batch.journal.sqlite")))
+
+/** Opens the journal file, uses it, closes it: each call is one run of the batch. */
+const run = <A, E>(file: string, use: (journal: Journal.Service) => Effect.Effect<A, E>) =>
+  Effect.flatMap(Journal.Journal, use).pipe(Effect.provide(Journal.layerSqlite(file)))
+
+const fp = Journal.fingerprint(["u1", "Xin chào", "https://cdn.example.vn/p.png"])
+
+describe("Journal", () => {
+  it.scoped("RequestIds are derived from the journal's batch id and the line: the same on every run", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      const first = yield* run(file, (j) => Effect.succeed([j.batchId, j.requestIdFor(2), j.requestIdFor(30001)]))
+      const again = yield* run(file, (j) => Effect.succeed([j.batchId, j.requestIdFor(2), j.requestIdFor(30001)]))
+      assert.deepStrictEqual(again, first)
+      assert.match(first[1], /^esms-[0-9a-f]{12}-2$/)
+      assert.isAtMost(first[2].length, 50)
+      // Another journal is another batch: its ids never collide with this one's.
+      const other = yield* tempFile
+      assert.notStrictEqual(yield* run(other, (j) => Effect.succeed(j.requestIdFor(2))), first[1])
+    }))
+
+  it.scoped("in_flight is on disk before the outcome; the outcome replaces it, across runs", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* run(file, (j) =>
+        Effect.gen(function*() {
+          yield* j.inFlight(2, "rid-2", fp)
+          yield* j.inFlight(3, "rid-3", fp)
+          yield* j.settle(2, { state: "accepted", smsId: "sms-2" })
+          yield* j.inFlight(4, "rid-4", fp)
+          yield* j.settle(4, { state: "rejected", tag: "InsufficientBalance", code: "103", detail: "balance too low" })
+          yield* j.inFlight(5, "rid-5", fp)
+          yield* j.settle(5, { state: "failed", tag: "ConnectionFailed", detail: "ECONNREFUSED" })
+          yield* j.invalid(6, fp, "image_url must be a .jpg, .jpeg or .png file")
+        }))
+      // A new run (as after a crash) reads what the last one left.
+      yield* run(file, (j) =>
+        Effect.gen(function*() {
+          const two = Option.getOrThrow(yield* j.get(2))
+          assert.deepStrictEqual([two.state, two.requestId, two.smsId], ["accepted", "rid-2", "sms-2"])
+          const three = Option.getOrThrow(yield* j.get(3))
+          assert.strictEqual(three.state, "in_flight")
+          const four = Option.getOrThrow(yield* j.get(4))
+          assert.deepStrictEqual([four.state, four.tag, four.code], ["rejected", "InsufficientBalance", "103"])
+          assert.isTrue(Option.isNone(yield* j.get(7)))
+          assert.deepStrictEqual(yield* j.counts, {
+            pending: 0,
+            in_flight: 1,
+            accepted: 1,
+            deduplicated: 0,
+            rejected: 1,
+            failed: 1,
+            invalid: 1
+          })
+          assert.deepStrictEqual((yield* j.inState("in_flight")).map((e) => e.line), [3])
+        }))
+    }))
+
+  it.scoped("resume: accepted skipped, in flight re-sent with its RequestId, failed only with retryFailed", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* run(file, (j) =>
+        Effect.gen(function*() {
+          for (const line of [2, 3, 4, 5, 6]) yield* j.inFlight(line, `rid-${line}`, fp)
+          yield* j.settle(2, { state: "accepted", smsId: "s" })
+          yield* j.settle(3, { state: "deduplicated" })
+          yield* j.settle(5, { state: "failed", tag: "RequestTimeout", detail: "timed out" })
+          yield* j.settle(6, { state: "rejected", tag: "InsufficientBalance", code: "103", detail: "low" })
+          const decide = (line: number, retryFailed = false) =>
+            Effect.map(j.get(line), (entry) => Journal.decide(entry, j.requestIdFor(line), retryFailed))
+          assert.strictEqual((yield* decide(2))._tag, "Skip")
+          assert.strictEqual((yield* decide(3))._tag, "Skip")
+          assert.deepStrictEqual(yield* decide(4), { _tag: "Send", requestId: "rid-4", sentBefore: true })
+          assert.strictEqual((yield* decide(5))._tag, "Skip")
+          assert.deepStrictEqual(yield* decide(5, true), { _tag: "Send", requestId: "rid-5", sentBefore: true })
+          assert.strictEqual((yield* decide(6))._tag, "Skip")
+          assert.deepStrictEqual(yield* decide(6, true), { _tag: "Send", requestId: "rid-6", sentBefore: false })
+          assert.deepStrictEqual(yield* decide(7), { _tag: "Send", requestId: j.requestIdFor(7), sentBefore: false })
+        }))
+    }))
+
+  it.scoped("a row whose content changed since it was sent conflicts; an invalid one does not", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* run(file, (j) =>
+        Effect.gen(function*() {
+          yield* j.inFlight(2, "rid-2", fp)
+          yield* j.invalid(3, fp, "bad")
+          const changed = Journal.fingerprint(["u2", "Xin chào", "https://cdn.example.vn/p.png"])
+          assert.isFalse(Journal.conflicts(yield* j.get(2), fp))
+          assert.isTrue(Journal.conflicts(yield* j.get(2), changed))
+          assert.isFalse(Journal.conflicts(yield* j.get(3), changed))
+          assert.isFalse(Journal.conflicts(yield* j.get(4), changed))
+        }))
+    }))
+
+  it.scoped("shares its file with DeliveryReports: each creates only its own tables", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* run(file, (j) => j.inFlight(2, "rid-2", fp))
+      const { DeliveryReports } = yield* Effect.promise(() => import("../src/index.js"))
+      const count = yield* Effect.flatMap(DeliveryReports.DeliveryReports, (r) => r.count).pipe(
+        Effect.provide(DeliveryReports.layerSqlite(file))
+      )
+      assert.strictEqual(count, 0)
+      assert.strictEqual(yield* run(file, (j) => Effect.map(j.counts, (c) => c.in_flight)), 1)
+    }))
+})

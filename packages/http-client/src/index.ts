@@ -18,3 +18,7 @@ export * as UndiciHttpClient from "./UndiciHttpClient.js"
  * @since 0.1.0
  */
 export * as BatchOutcome from "./BatchOutcome.js"
+/**
+ * @since 0.1.0
+ */
+export * as SendStatus from "./SendStatus.js"

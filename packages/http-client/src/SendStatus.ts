@@ -1,0 +1,238 @@
+/**
+ * eSMS's `GetSendStatus` (API.md §4): what became of a message, by its SMSID (last 7 days only).
+ *
+ * The request carries ApiKey and SecretKey in its query string, so its URL is never logged, traced
+ * or put in an error: the HttpClient's span is disabled for it (our own span names only the SMSID),
+ * and transport errors keep only their scrubbed cause.
+ *
+ * @since 0.1.0
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import { Credentials, DeliveryReport, ResultCode } from "@esms-effect/core"
+import type * as Config from "effect/Config"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as EsmsClient from "./EsmsClient.js"
+import * as TransportError from "./TransportError.js"
+
+/** Appended to the base URL. @since 0.1.0 */
+export const PATH = "/GetSendStatus"
+
+const StringOrNumber = Schema.Union(
+  Schema.String,
+  Schema.transform(Schema.Number, Schema.String, { strict: true, decode: String, encode: Number })
+)
+
+const Count = Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromString), { nullable: true, exact: true })
+
+/**
+ * The wire answer; note `CodeResponse`, not `CodeResult`.
+ *
+ * @since 0.1.0
+ */
+export class StatusResponse extends Schema.Class<StatusResponse>("@esms-effect/http-client/SendStatus/StatusResponse")({
+  CodeResponse: StringOrNumber,
+  SMSID: Schema.optionalWith(Schema.String, { nullable: true, exact: true }),
+  SendFailed: Count,
+  SendStatus: Count,
+  SendSuccess: Count,
+  TotalPrice: Count,
+  TotalReceiver: Count,
+  TotalSent: Count,
+  ErrorMessage: Schema.optionalWith(Schema.String, { nullable: true, exact: true })
+}) {}
+
+/**
+ * A message's state as `GetSendStatus` tells it (no Zalo detail: that only comes in callbacks).
+ *
+ * @since 0.1.0
+ */
+export class SendStatusReport
+  extends Schema.Class<SendStatusReport>("@esms-effect/http-client/SendStatus/SendStatusReport")({
+    smsId: Schema.String,
+    sendStatus: DeliveryReport.SendStatus,
+    sendStatusCode: Schema.Number,
+    sendSuccess: Schema.Number,
+    sendFailed: Schema.Number,
+    totalPrice: Schema.Number,
+    totalReceiver: Schema.Number,
+    totalSent: Schema.Number
+  })
+{}
+
+/**
+ * A result code other than 100 (105 `SmsIdNotFound`: unknown, or older than 7 days), or a transport
+ * failure.
+ *
+ * @since 0.1.0
+ */
+export type SendStatusError = ResultCode.ResultCodeError | TransportError.TransportError
+
+/**
+ * @since 0.1.0
+ */
+export interface Service {
+  readonly get: (smsId: string) => Effect.Effect<SendStatusReport, SendStatusError>
+}
+
+/**
+ * @since 0.1.0
+ */
+export class SendStatus extends Context.Tag("@esms-effect/http-client/SendStatus")<SendStatus, Service>() {}
+
+const describeCause = (cause: unknown): string => {
+  const parts: Array<string> = []
+  for (let current = cause, depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
+    const { code, message } = current as { code?: unknown; message?: unknown }
+    if (typeof code === "string") parts.push(code)
+    else if (typeof message === "string" && message !== "" && depth > 0) parts.push(message)
+    current = (current as { cause?: unknown }).cause
+  }
+  return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
+}
+
+const decodeResponse = Schema.decodeUnknownEither(StatusResponse)
+
+/**
+ * Builds the service on the `HttpClient` in context, with the same options as `EsmsClient` (base URL,
+ * timeout, deadline, attempts; only transport failures are retried: the call only reads).
+ *
+ * @since 0.1.0
+ */
+export const make = (
+  options: EsmsClient.Options
+): Effect.Effect<Service, EsmsClient.InvalidConfiguration, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const baseUrl = yield* EsmsClient.resolveBaseUrl(
+      options.baseUrl ?? EsmsClient.DEFAULT_BASE_URL,
+      options.allowInsecureHttp
+    )
+    // The URL carries the keys: no client span (it would record url.full), ever.
+    const httpClient = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
+    const credentials = options.credentials
+    const url = baseUrl + PATH
+    const timeout = Duration.decode(options.timeout ?? EsmsClient.DEFAULT_TIMEOUT)
+    const deadline = Duration.decode(options.deadline ?? EsmsClient.DEFAULT_DEADLINE)
+    const scrubbed = (text: string) => TransportError.excerpt(Credentials.scrub(credentials, text))
+
+    const onHttpError = (error: HttpClientError.HttpClientError): TransportError.TransportError => {
+      const detail = Credentials.scrub(credentials, describeCause(error.cause))
+      return error._tag === "RequestError" && error.reason === "Transport"
+        ? new TransportError.ConnectionFailed({ detail })
+        : new TransportError.ConnectionLost({ detail })
+    }
+
+    const readAnswer = (
+      smsId: string,
+      status: number,
+      body: string
+    ): Either.Either<SendStatusReport, SendStatusError> => {
+      if (status < 200 || status > 299) {
+        return Either.left(new TransportError.HttpStatusError({ status, excerpt: scrubbed(body) }))
+      }
+      let json: unknown
+      try {
+        json = JSON.parse(body)
+      } catch {
+        return Either.left(new TransportError.BodyNotJson({ status, excerpt: scrubbed(body) }))
+      }
+      return decodeResponse(json).pipe(
+        Either.mapLeft(() =>
+          new TransportError.ResponseDecodeFailed({ detail: "not a GetSendStatus answer", excerpt: scrubbed(body) })
+        ),
+        Either.flatMap((response) => {
+          const code = response.CodeResponse.trim()
+          if (code !== "100") {
+            return Either.left(
+              ResultCode.fromCode(
+                code,
+                response.ErrorMessage === undefined ? undefined : Credentials.scrub(credentials, response.ErrorMessage)
+              )
+            )
+          }
+          const statusCode = response.SendStatus ?? 0
+          return Either.right(
+            new SendStatusReport({
+              smsId: response.SMSID ?? smsId,
+              sendStatus: DeliveryReport.sendStatusFromCode(statusCode),
+              sendStatusCode: statusCode,
+              sendSuccess: response.SendSuccess ?? 0,
+              sendFailed: response.SendFailed ?? 0,
+              totalPrice: response.TotalPrice ?? 0,
+              totalReceiver: response.TotalReceiver ?? 0,
+              totalSent: response.TotalSent ?? 0
+            })
+          )
+        })
+      )
+    }
+
+    const once = (smsId: string) =>
+      httpClient.execute(
+        HttpClientRequest.get(url, {
+          urlParams: {
+            RefId: smsId,
+            ApiKey: Redacted.value(credentials.apiKey),
+            SecretKey: Redacted.value(credentials.secretKey)
+          },
+          headers: { "user-agent": EsmsClient.USER_AGENT, accept: "application/json" }
+        })
+      ).pipe(
+        Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
+        Effect.mapError(onHttpError),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new TransportError.RequestTimeout({ timeoutMillis: Duration.toMillis(timeout) })
+        }),
+        Effect.flatMap(([status, text]) => readAnswer(smsId, status, text))
+      )
+
+    const get = (smsId: string) => {
+      let attempts = 0
+      return Effect.suspend(() => {
+        attempts++
+        return once(smsId)
+      }).pipe(
+        Effect.retry({
+          schedule: EsmsClient.retrySchedule(options.maxAttempts),
+          while: (error) => "code" in error ? ResultCode.isRetryable(error) : TransportError.isRetryable(error)
+        }),
+        Effect.timeoutFail({
+          duration: deadline,
+          onTimeout: () =>
+            new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
+        }),
+        Effect.withSpan("esms.getSendStatus", { kind: "client", attributes: { "esms.sms_id": smsId } })
+      )
+    }
+
+    return SendStatus.of({ get })
+  })
+
+/**
+ * The service from explicit options.
+ *
+ * @since 0.1.0
+ */
+export const layer = (
+  options: EsmsClient.Options
+): Layer.Layer<SendStatus, EsmsClient.InvalidConfiguration, HttpClient.HttpClient> =>
+  Layer.effect(SendStatus, make(options))
+
+/**
+ * The service from configuration (by default `EsmsClient.config`, the `ESMS_*` environment variables).
+ *
+ * @since 0.1.0
+ */
+export const layerConfig = (
+  options: Config.Config<EsmsClient.Options> = EsmsClient.config
+): Layer.Layer<SendStatus, ConfigError.ConfigError | EsmsClient.InvalidConfiguration, HttpClient.HttpClient> =>
+  Layer.effect(SendStatus, Effect.flatMap(options, make))

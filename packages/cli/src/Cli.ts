@@ -11,10 +11,12 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { stripVTControlCharacters } from "node:util"
+import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as SendImageCommand from "./SendImageCommand.js"
 import * as SimulatorCommand from "./SimulatorCommand.js"
+import * as StatusCommand from "./StatusCommand.js"
 
 /** This package's version, printed by `esms --version`. @since 0.1.0 */
 export const VERSION = "0.1.0"
@@ -29,7 +31,7 @@ export const command = Command.make("esms").pipe(
   Command.withDescription(
     "Send Zalo messages with an attached photo through eSMS.vn. " + Outcome.EXIT_CODES_HELP
   ),
-  Command.withSubcommands([zalo, SimulatorCommand.command])
+  Command.withSubcommands([zalo, StatusCommand.command, CallbacksCommand.command, SimulatorCommand.command])
 )
 
 /** @since 0.1.0 */

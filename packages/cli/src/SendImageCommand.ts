@@ -11,6 +11,7 @@ import { EsmsClient } from "@esms-effect/http-client"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
@@ -27,6 +28,11 @@ const imageUrl = Options.text("image-url").pipe(
 const callbackUrl = Options.text("callback-url").pipe(
   Options.withDescription("Where eSMS reports delivery (HTTP GET). Optional."),
   Options.optional
+)
+const callback = Options.boolean("callback").pipe(
+  Options.withDescription(
+    "Report delivery to the receiver of `esms callbacks serve`: the URL it printed, from ESMS_CALLBACK_URL."
+  )
 )
 const requestId = Options.text("request-id").pipe(
   Options.withDescription("Your id for this send, at most 50 characters; eSMS rejects a repeat within 24 h (124)."),
@@ -68,7 +74,7 @@ export const report = (outcome: Outcome.Outcome, json: boolean): Effect.Effect<v
 /** @since 0.1.0 */
 export const command = Command.make(
   "send-image",
-  { userId, text, imageUrl, callbackUrl, requestId, sendDate, ...Overrides.options },
+  { userId, text, imageUrl, callbackUrl, callback, requestId, sendDate, ...Overrides.options },
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
     Effect.suspend(() => {
       // Our RequestId when none is given, so every outcome can name it: a failed send is then safe to
@@ -80,7 +86,7 @@ export const command = Command.make(
           userId: args.userId,
           text: args.text,
           imageUrl: args.imageUrl,
-          callbackUrl: Option.getOrUndefined(args.callbackUrl),
+          callbackUrl: yield* CallbacksCommand.resolveCallbackUrl(args.callback, args.callbackUrl),
           requestId,
           sendDate: Option.getOrUndefined(args.sendDate)
         })

@@ -1,6 +1,10 @@
 /**
  * @since 0.1.0
  */
+export * as CallbacksCommand from "./CallbacksCommand.js"
+/**
+ * @since 0.1.0
+ */
 export * as Cli from "./Cli.js"
 /**
  * @since 0.1.0
@@ -22,3 +26,7 @@ export * as SendImageCommand from "./SendImageCommand.js"
  * @since 0.1.0
  */
 export * as SimulatorCommand from "./SimulatorCommand.js"
+/**
+ * @since 0.1.0
+ */
+export * as StatusCommand from "./StatusCommand.js"

@@ -1,0 +1,134 @@
+/**
+ * `esms callbacks serve`: receive eSMS delivery callbacks on this machine and store them, until
+ * Ctrl-C. It prints the callback URL to give eSMS — with its secret token — once, on stdout, as an
+ * `export ESMS_CALLBACK_URL=…` line that `send-image --callback` reads.
+ *
+ * @since 0.1.0
+ */
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { CallbackReceiver, CallbackToken } from "@esms-effect/callback-receiver"
+import { DeliveryReports } from "@esms-effect/store"
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as ExitStatus from "./ExitStatus.js"
+import * as Outcome from "./Outcome.js"
+
+/**
+ * The store file option shared by `callbacks serve` and `status`: `--store`, else `ESMS_STORE`, else
+ * `esms.sqlite` in the working directory.
+ *
+ * @since 0.1.0
+ */
+export const store = Options.text("store").pipe(
+  Options.withDescription(
+    `The SQLite file delivery reports are kept in (default: ESMS_STORE, else ${DeliveryReports.DEFAULT_FILE}).`
+  ),
+  Options.withFallbackConfig(DeliveryReports.fileConfig)
+)
+
+const port = Options.integer("port").pipe(
+  Options.withDescription("The port to listen on (default 8098; 0 for a free one)."),
+  Options.withDefault(8098)
+)
+const host = Options.text("host").pipe(
+  Options.withDescription("The address to listen on (default 127.0.0.1; 0.0.0.0 to accept other machines)."),
+  Options.withDefault("127.0.0.1")
+)
+const publicUrl = Options.text("public-url").pipe(
+  Options.withDescription(
+    "How eSMS reaches this receiver, e.g. https://hooks.example.vn behind a proxy or tunnel that forwards " +
+      "the path unchanged (default: http://HOST:PORT)."
+  ),
+  Options.optional
+)
+
+/**
+ * `ESMS_CALLBACK_URL`: the URL `esms callbacks serve` printed, token included (`Redacted`).
+ *
+ * @since 0.1.0
+ */
+export const callbackUrlConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("ESMS_CALLBACK_URL")
+
+/**
+ * The callback URL `--callback` stands for: `ESMS_CALLBACK_URL`; with `--callback-url` too, a usage error.
+ *
+ * @since 0.1.0
+ */
+export const resolveCallbackUrl = (
+  callback: boolean,
+  callbackUrl: Option.Option<string>
+): Effect.Effect<string | undefined, ConfigError.ConfigError> =>
+  !callback
+    ? Effect.succeed(Option.getOrUndefined(callbackUrl))
+    : Option.isSome(callbackUrl)
+    ? Effect.fail(ConfigError.InvalidData(["--callback"], "cannot be combined with --callback-url: choose one"))
+    : Effect.map(callbackUrlConfig, Redacted.value)
+
+/**
+ * What the operator sees on stderr once the receiver listens (the URL itself goes to stdout).
+ *
+ * @since 0.1.0
+ */
+export const banner = (listening: string, storeFile: string): string =>
+  [
+    `Callback receiver listening on ${listening}; reports are stored in ${storeFile}.`,
+    "The line on stdout is the callback URL to give eSMS. It holds a secret token: keep it out of",
+    "shared logs. Set ESMS_CALLBACK_TOKEN to keep the same URL across restarts. Press Ctrl-C to stop."
+  ].join("\n")
+
+const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
+  Effect.gen(function*() {
+    const token = yield* CallbackToken.config
+    const receiver = yield* CallbackReceiver.serve({
+      token,
+      port: args.port,
+      host: args.host,
+      publicUrl: Option.getOrUndefined(args.publicUrl)
+    })
+    const listening = `http://${receiver.host.includes(":") ? `[${receiver.host}]` : receiver.host}:${receiver.port}`
+    yield* Console.error(banner(listening, args.store))
+    yield* Console.log(`export ESMS_CALLBACK_URL=${Redacted.value(receiver.url)}`)
+    return yield* Effect.never
+  }).pipe(
+    Effect.provide(DeliveryReports.layerSqlite(args.store)),
+    Effect.scoped,
+    Effect.catchTags({
+      SqlError: (error) =>
+        Effect.zipRight(
+          Console.error(`Could not open the store ${args.store}: ${String(error.cause ?? error.message)}`),
+          ExitStatus.set(Outcome.ExitCode.invalid)
+        ),
+      // A port in use or an address not on this machine: the operator's choice, so a usage error.
+      ServeError: (error) =>
+        Effect.zipRight(
+          Console.error(`Could not listen on ${args.host}:${args.port}: ${String(error.cause)}`),
+          ExitStatus.set(Outcome.ExitCode.invalid)
+        ),
+      ConfigError: (error) =>
+        Effect.zipRight(
+          Console.error(
+            Outcome.render(Outcome.invalid(Outcome.configProblems(error))).text.replace(
+              "nothing was sent",
+              "the receiver did not start"
+            )
+          ),
+          ExitStatus.set(Outcome.ExitCode.invalid)
+        )
+    })
+  )).pipe(
+    Command.withDescription(
+      "Receive eSMS delivery callbacks on a secret-token URL and store them (see esms status). Prints the URL " +
+        "as `export ESMS_CALLBACK_URL=…` on stdout; runs until Ctrl-C."
+    )
+  )
+
+/** @since 0.1.0 */
+export const command = Command.make("callbacks").pipe(
+  Command.withDescription("Delivery callbacks from eSMS."),
+  Command.withSubcommands([serve])
+)

@@ -1,0 +1,136 @@
+/**
+ * `esms status SMSID|REQUEST_ID`: what became of a message — from the delivery reports stored by
+ * `esms callbacks serve`, else from eSMS's GetSendStatus (which needs the keys and knows the last 7
+ * days, by SMSID only).
+ *
+ * @since 0.1.0
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { DeliveryStatus } from "@esms-effect/callback-receiver"
+import { EsmsClient, SendStatus } from "@esms-effect/http-client"
+import { DeliveryReports } from "@esms-effect/store"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Fs from "node:fs"
+import { store } from "./CallbacksCommand.js"
+import * as ExitStatus from "./ExitStatus.js"
+import * as Outcome from "./Outcome.js"
+import * as Overrides from "./Overrides.js"
+
+const id = Args.text({ name: "SMSID|REQUEST_ID" }).pipe(
+  Args.withDescription("The SMSID eSMS answered, or the RequestId the message was sent with.")
+)
+
+/**
+ * What `esms status` found: a state, or why there is none (as the send outcomes).
+ *
+ * @since 0.1.0
+ */
+export type StatusOutcome =
+  | {
+    readonly status: "known"
+    readonly state: "delivered" | "failed" | "rejected" | "pending"
+    /** `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`, … */
+    readonly text: string
+    readonly smsId: string
+    readonly requestId: string | null
+    readonly source: "callback" | "GetSendStatus"
+    readonly receivedAt: string | null
+    readonly zaloError: number | null
+  }
+  | Outcome.Outcome
+
+const states = { Delivered: "delivered", Failed: "failed", Rejected: "rejected", Pending: "pending" } as const
+
+/** @since 0.1.0 */
+export const known = (answer: DeliveryStatus.Answer): StatusOutcome => ({
+  status: "known",
+  state: states[answer.fate._tag],
+  text: DeliveryStatus.describe(answer),
+  smsId: answer.smsId,
+  requestId: answer.requestId ?? null,
+  source: answer.source,
+  receivedAt: answer.receivedAt?.toISOString() ?? null,
+  zaloError: answer.fate._tag === "Failed" ? answer.fate.zaloError ?? null : null
+})
+
+/**
+ * The human line for a status outcome, and whether it belongs on stderr.
+ *
+ * @since 0.1.0
+ */
+export const render = (outcome: StatusOutcome, id: string): { readonly text: string; readonly stderr: boolean } => {
+  switch (outcome.status) {
+    case "known": {
+      const ids = `SMSID ${outcome.smsId}` + (outcome.requestId === null ? "" : `, RequestId ${outcome.requestId}`)
+      const source = outcome.source === "callback"
+        ? `callback received ${outcome.receivedAt}`
+        : "asked eSMS (GetSendStatus)"
+      return { text: `${outcome.text} — ${ids} (${source})`, stderr: false }
+    }
+    case "rejected":
+      return outcome.code === "105"
+        ? {
+          text: `unknown — no delivery report is stored for ${id}, and eSMS knows no message with this SMSID ` +
+            "(105: sent moments ago, older than 7 days, or a RequestId whose callback has not arrived)",
+          stderr: true
+        }
+        : Outcome.render(outcome)
+    default:
+      return Outcome.render(outcome)
+  }
+}
+
+// GetSendStatus needs the keys, not an OA: ESMS_OAID may be unset for this command.
+const oaidNotNeeded = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.configProviderWith((current) =>
+    Effect.withConfigProvider(
+      effect,
+      current.pipe(ConfigProvider.orElse(() => ConfigProvider.fromMap(new Map([["ESMS_OAID", "not-needed"]]))))
+    )
+  )
+
+/** @since 0.1.0 */
+export const command = Command.make(
+  "status",
+  { id, store, ...Overrides.options },
+  (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
+    Effect.gen(function*() {
+      // Without a store file there is nothing stored yet: look in an empty one rather than create it.
+      const file = Fs.existsSync(args.store) ? args.store : ":memory:"
+      const remote = EsmsClient.config.pipe(Effect.flatMap(SendStatus.make), oaidNotNeeded)
+      return yield* DeliveryStatus.lookupWith(args.id, remote).pipe(
+        Effect.provide(DeliveryReports.layerSqlite(file))
+      )
+    }).pipe(
+      Overrides.apply(args),
+      Effect.match({
+        onFailure: (error): StatusOutcome =>
+          error._tag === "SqlError"
+            ? Outcome.invalid([{ field: "--store", message: `${args.store} could not be read: ${error.message}` }])
+            : Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field),
+        onSuccess: known
+      }),
+      Effect.flatMap((outcome) =>
+        Effect.zipRight(
+          args.json
+            ? Console.log(JSON.stringify(outcome))
+            : Effect.suspend(() => {
+              const { stderr, text } = render(outcome, args.id)
+              return stderr ? Console.error(text) : Console.log(text)
+            }),
+          ExitStatus.set(outcome.status === "known" ? 0 : Outcome.exitCode(outcome))
+        )
+      )
+    )
+).pipe(
+  Command.withDescription(
+    "Print what became of a message: delivered, failed (with Zalo's reason), or still waiting. Reads the reports " +
+      "stored by `esms callbacks serve`; without one, asks eSMS (GetSendStatus, by SMSID; needs ESMS_API_KEY and " +
+      "ESMS_SECRET_KEY). Exit codes: 0 a state was found (whichever); 2 invalid input; 3 eSMS refused the lookup " +
+      "(105: unknown SMSID); 4 eSMS could not be reached; 1 a bug in esms."
+  )
+)

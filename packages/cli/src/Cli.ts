@@ -11,6 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { stripVTControlCharacters } from "node:util"
+import * as BatchCommand from "./BatchCommand.js"
 import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
@@ -23,7 +24,7 @@ export const VERSION = "0.1.0"
 
 const zalo = Command.make("zalo").pipe(
   Command.withDescription("Zalo messages through eSMS."),
-  Command.withSubcommands([SendImageCommand.command])
+  Command.withSubcommands([SendImageCommand.command, BatchCommand.command])
 )
 
 /** @since 0.1.0 */

@@ -1,0 +1,573 @@
+/**
+ * `esms zalo send-batch FILE`: one Zalo photo message per row of a CSV or JSON Lines file, within a
+ * rate, with progress, journaled in SQLite so that a re-run after a crash or Ctrl-C sends nothing
+ * twice.
+ *
+ * @since 0.1.0
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as HttpClient from "@effect/platform/HttpClient"
+import { ZaloMessage } from "@esms-effect/core"
+import { type BatchOutcome, EsmsClient } from "@esms-effect/http-client"
+import { Journal } from "@esms-effect/store"
+import { SingleBar } from "cli-progress"
+import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Stream from "effect/Stream"
+import * as Fs from "node:fs"
+import * as BatchFile from "./BatchFile.js"
+import * as ExitStatus from "./ExitStatus.js"
+import * as Outcome from "./Outcome.js"
+import * as Overrides from "./Overrides.js"
+
+const file = Args.text({ name: "FILE" }).pipe(
+  Args.withDescription("CSV (header user_id,text,image_url[,callback_url,request_id]) or JSON Lines (.jsonl).")
+)
+const concurrency = Options.integer("concurrency").pipe(
+  Options.withDescription("Sends in flight at once (default 8)."),
+  Options.withDefault(EsmsClient.DEFAULT_CONCURRENCY)
+)
+const rate = Options.integer("rate").pipe(
+  Options.withDescription("At most this many sends start per second: your account's TPS (default 20)."),
+  Options.withDefault(20)
+)
+const journal = Options.text("journal").pipe(
+  Options.withDescription("The SQLite journal that makes a re-run resume (default: FILE.journal.sqlite)."),
+  Options.optional
+)
+const dryRun = Options.boolean("dry-run").pipe(
+  Options.withDescription("Check every row, list the bad ones by line and field, send nothing.")
+)
+const retryFailed = Options.boolean("retry-failed").pipe(
+  Options.withDescription("Also send again the rows an earlier run left rejected or failed (same RequestId).")
+)
+const report = Options.text("report").pipe(
+  Options.withDescription("Write one JSON line per row (line, status, RequestId, SMSID or error) to this file."),
+  Options.optional
+)
+
+/** How long in-flight sends may take to finish after Ctrl-C before they are cut. @since 0.1.0 */
+export const STOP_GRACE: Duration.Duration = Duration.seconds(10)
+
+/** Invalid rows listed in the `--json` object at most (the `--report` file has all). @since 0.1.0 */
+export const MAX_LISTED_INVALID = 1000
+
+/** The journal next to a batch file. @since 0.1.0 */
+export const defaultJournal = (file: string): string => `${file}.journal.sqlite`
+
+/** One bad row: its line and every broken field (named by column). @since 0.1.0 */
+export interface BadRow {
+  readonly line: number
+  readonly errors: ReadonlyArray<Outcome.FieldProblem>
+}
+
+const problemsOf = (row: BatchFile.Row, error?: ZaloMessage.InvalidMessage): ReadonlyArray<Outcome.FieldProblem> =>
+  row.problem !== undefined
+    ? [{ field: "row", message: row.problem }]
+    : (error?.errors ?? []).map((e) => ({ field: BatchFile.columnName(e.field), message: e.message }))
+
+const fingerprintOf = (input: ZaloMessage.Input) =>
+  Journal.fingerprint([input.userId, input.text, input.imageUrl, input.callbackUrl, input.requestId])
+
+const validate = (row: BatchFile.Row): Either.Either<ZaloMessage.ZaloMessage, BadRow> =>
+  row.problem !== undefined
+    ? Either.left({ line: row.line, errors: problemsOf(row) })
+    : Either.mapLeft(
+      ZaloMessage.validateEither(BatchFile.toInput(row)),
+      (error) => ({ line: row.line, errors: problemsOf(row, error) })
+    )
+
+const renderBad = (bad: BadRow) => `line ${bad.line}: ${bad.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`
+
+/** What the first pass found. @since 0.1.0 */
+export interface Checked {
+  readonly rows: number
+  readonly invalid: number
+  readonly listed: ReadonlyArray<BadRow>
+}
+
+// The first pass: every row checked before anything is sent; bad rows printed as found (memory flat).
+const check = (file: string, onBad: (bad: BadRow) => Effect.Effect<void>) =>
+  BatchFile.rows(file).pipe(
+    Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, row) => {
+      const result = validate(row)
+      if (Either.isRight(result)) return Effect.succeed({ ...acc, rows: acc.rows + 1 })
+      if (acc.listed.length < MAX_LISTED_INVALID) acc.listed.push(result.left)
+      return Effect.as(onBad(result.left), { ...acc, rows: acc.rows + 1, invalid: acc.invalid + 1 })
+    })
+  )
+
+/** The counts of a run, including rows settled by earlier runs. @since 0.1.0 */
+export interface Tally {
+  rows: number
+  done: number
+  accepted: number
+  acceptedEarlier: number
+  deduplicated: number
+  rejected: Record<string, number>
+  failed: Record<string, number>
+  invalid: number
+  sentThisRun: number
+}
+
+const newTally = (rows: number): Tally => ({
+  rows,
+  done: 0,
+  accepted: 0,
+  acceptedEarlier: 0,
+  deduplicated: 0,
+  rejected: {},
+  failed: {},
+  invalid: 0,
+  sentThisRun: 0
+})
+
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0)
+
+const bump = (counts: Record<string, number>, key: string) => {
+  counts[key] = (counts[key] ?? 0) + 1
+}
+
+/**
+ * The exit code of a batch: 4 when some rows could not be delivered to eSMS, else 3 when some were
+ * rejected, else 0 (every valid row accepted). Invalid rows are reported, not counted here.
+ *
+ * @since 0.1.0
+ */
+export const exitCodeOf = (tally: Tally): number =>
+  total(tally.failed) > 0
+    ? Outcome.ExitCode.failed
+    : total(tally.rejected) > 0
+    ? Outcome.ExitCode.rejected
+    : Outcome.ExitCode.accepted
+
+const breakdown = (counts: Record<string, number>) =>
+  Object.entries(counts).sort(([, a], [, b]) => b - a).map(([tag, n]) => `${tag} ${n}`).join(", ")
+
+/**
+ * The final summary table.
+ *
+ * @since 0.1.0
+ */
+export const summaryTable = (tally: Tally, status: "done" | "interrupted"): string => {
+  const rows: Array<[string, number, string]> = [
+    [
+      "accepted",
+      tally.accepted + tally.acceptedEarlier,
+      tally.acceptedEarlier > 0 ? `${tally.accepted} this run, ${tally.acceptedEarlier} by earlier runs` : ""
+    ],
+    ["de-duplicated", tally.deduplicated, tally.deduplicated > 0 ? "eSMS already had them (sent before a stop)" : ""],
+    ["rejected", total(tally.rejected), breakdown(tally.rejected)],
+    ["failed", total(tally.failed), breakdown(tally.failed)],
+    ["invalid", tally.invalid, tally.invalid > 0 ? "not sent" : ""]
+  ]
+  const width = String(Math.max(...rows.map(([, n]) => n), tally.rows)).length
+  return [
+    status === "interrupted"
+      ? `Interrupted after ${tally.done} of ${tally.rows} rows; run the same command again to resume.`
+      : `${tally.rows} rows`,
+    ...rows.map(([label, n, note]) => `  ${label.padEnd(14)}${String(n).padStart(width)}${note ? `   ${note}` : ""}`)
+  ].join("\n")
+}
+
+const summaryJson = (
+  tally: Tally,
+  status: "done" | "interrupted",
+  extra: { readonly file: string; readonly journal: string; readonly invalidRows: ReadonlyArray<BadRow> }
+) =>
+  JSON.stringify({
+    status,
+    file: extra.file,
+    journal: extra.journal,
+    rows: tally.rows,
+    processed: tally.done,
+    accepted: tally.accepted + tally.acceptedEarlier,
+    acceptedEarlier: tally.acceptedEarlier,
+    deduplicated: tally.deduplicated,
+    rejected: tally.rejected,
+    failed: tally.failed,
+    invalid: tally.invalid,
+    invalidRows: extra.invalidRows,
+    exitCode: exitCodeOf(tally)
+  })
+
+/** A row on its way to the client: the message fields, its line, and what the journal knows. */
+interface Item extends ZaloMessage.Input {
+  readonly line: number
+  readonly fingerprint: string
+  readonly sentBefore: boolean
+  /** Why a JSON line is not a row at all ("is not valid JSON"). */
+  readonly problem: string | undefined
+}
+
+type ReportLine = Record<string, unknown>
+
+// Progress: a bar on a terminal, a plain line every few seconds otherwise (logs, CI, pipes).
+const progress = (tally: Tally, json: boolean) =>
+  Effect.gen(function*() {
+    const started = Date.now()
+    const rateNow = () => tally.sentThisRun / Math.max(0.001, (Date.now() - started) / 1000)
+    const eta = () => {
+      const r = rateNow()
+      return r > 0 ? Math.round((tally.rows - tally.done) / r) : undefined
+    }
+    if (process.stdout.isTTY && process.stderr.isTTY && !json) {
+      const bar = new SingleBar({
+        format: "{bar} {value}/{total} rows | accepted {accepted} | rejected {rejected} | failed {failed} | " +
+          "{rate}/s | ETA {eta_formatted}",
+        hideCursor: true,
+        clearOnComplete: true,
+        etaBuffer: 200
+      })
+      const payload = () => ({
+        accepted: tally.accepted + tally.acceptedEarlier + tally.deduplicated,
+        rejected: total(tally.rejected),
+        failed: total(tally.failed),
+        rate: rateNow().toFixed(1)
+      })
+      bar.start(tally.rows, tally.done, payload())
+      const update = Effect.sync(() => bar.update(tally.done, payload()))
+      return {
+        tick: update,
+        stop: Effect.sync(() => bar.stop())
+      }
+    }
+    const line = Effect.suspend(() => {
+      const left = eta()
+      return Console.error(
+        `progress: ${tally.done}/${tally.rows} rows, accepted ${
+          tally.accepted + tally.acceptedEarlier + tally.deduplicated
+        }` +
+          `, rejected ${total(tally.rejected)}, failed ${total(tally.failed)}, ${rateNow().toFixed(1)}/s` +
+          (left === undefined ? "" : `, ETA ${left}s`)
+      )
+    })
+    const fiber = yield* Effect.forkDaemon(Effect.repeat(Effect.delay(line, "2 seconds"), Schedule.forever))
+    return { tick: Effect.void, stop: Fiber.interrupt(fiber) }
+  })
+
+interface Settings {
+  readonly file: string
+  readonly journalFile: string
+  readonly concurrency: number
+  readonly rate: number
+  readonly retryFailed: boolean
+  readonly report: Option.Option<string>
+  readonly json: boolean
+}
+
+// The second pass: each row decided by the journal, sent, and its outcome journaled and reported.
+const send = (
+  settings: Settings,
+  checked: Checked,
+  client: EsmsClient.Service,
+  journal: Journal.Service
+) =>
+  Effect.gen(function*() {
+    const tally = newTally(checked.rows)
+    const reportStream = Option.map(settings.report, (path) => Fs.createWriteStream(path, { encoding: "utf8" }))
+    const write = (line: ReportLine) =>
+      Option.match(reportStream, {
+        onNone: () => Effect.void,
+        onSome: (out) => Effect.sync(() => void out.write(JSON.stringify(line) + "\n"))
+      })
+    const closeReport = Option.match(reportStream, {
+      onNone: () => Effect.void,
+      onSome: (out) => Effect.async<void>((resume) => void out.end(() => resume(Effect.void)))
+    })
+    const display = yield* progress(tally, settings.json)
+    // Set by Ctrl-C: no row is taken after it (rows come one at a time, so it is checked per row).
+    let stopping = false
+
+    const skipped = (entry: Journal.Entry) =>
+      Effect.suspend(() => {
+        tally.done++
+        switch (entry.state) {
+          case "accepted":
+          case "deduplicated":
+            tally.acceptedEarlier++
+            return write({
+              line: entry.line,
+              status: "accepted",
+              requestId: entry.requestId,
+              smsId: entry.smsId ?? null,
+              earlier: true
+            })
+          case "rejected":
+            bump(tally.rejected, entry.tag ?? "Rejected")
+            return write({
+              line: entry.line,
+              status: "rejected",
+              tag: entry.tag ?? null,
+              code: entry.code ?? null,
+              message: entry.detail ?? null,
+              requestId: entry.requestId,
+              earlier: true
+            })
+          default:
+            bump(tally.failed, entry.tag ?? "Failed")
+            return write({
+              line: entry.line,
+              status: "failed",
+              tag: entry.tag ?? null,
+              message: entry.detail ?? null,
+              requestId: entry.requestId,
+              earlier: true
+            })
+        }
+      })
+
+    // Rows, each with its journal decision; skipped ones are counted here and go no further.
+    const items = BatchFile.rows(settings.file).pipe(
+      Stream.rechunk(1),
+      Stream.takeWhile(() => !stopping),
+      Stream.mapEffect((row) =>
+        Effect.gen(function*() {
+          const input = BatchFile.toInput(row)
+          const fingerprint = fingerprintOf(input)
+          if (row.problem !== undefined || Either.isLeft(ZaloMessage.validateEither(input))) {
+            // Sent to sendMany all the same: it answers Invalid, journaled like every outcome.
+            return Option.some<Item>({ ...input, line: row.line, fingerprint, sentBefore: false, problem: row.problem })
+          }
+          const entry = yield* journal.get(row.line)
+          const decision = Journal.decide(
+            entry,
+            input.requestId ?? journal.requestIdFor(row.line),
+            settings.retryFailed
+          )
+          if (decision._tag === "Skip") {
+            yield* skipped(decision.entry)
+            return Option.none<Item>()
+          }
+          return Option.some<Item>({
+            ...input,
+            requestId: decision.requestId,
+            line: row.line,
+            fingerprint,
+            sentBefore: decision.sentBefore,
+            problem: undefined
+          })
+        })
+      ),
+      Stream.filterMap((item) => item)
+    )
+
+    const record = (outcome: BatchOutcome.BatchOutcome<Item>, problem: string | undefined) =>
+      Effect.suspend(() => {
+        const item = outcome.message
+        tally.done++
+        switch (outcome._tag) {
+          case "Invalid": {
+            tally.invalid++
+            const errors = problem !== undefined
+              ? [{ field: "row", message: problem }]
+              : outcome.error.errors.map((e) => ({ field: BatchFile.columnName(e.field), message: e.message }))
+            return Effect.zipRight(
+              journal.invalid(item.line, item.fingerprint, errors.map((e) => `${e.field} ${e.message}`).join("; ")),
+              write({ line: item.line, status: "invalid", errors })
+            )
+          }
+          case "Accepted": {
+            tally.sentThisRun++
+            if (outcome.deduplicated) tally.deduplicated++
+            else tally.accepted++
+            return Effect.zipRight(
+              journal.settle(
+                item.line,
+                outcome.deduplicated ? { state: "deduplicated" } : { state: "accepted", smsId: outcome.smsId }
+              ),
+              write({
+                line: item.line,
+                status: "accepted",
+                requestId: outcome.requestId,
+                smsId: outcome.smsId ?? null,
+                deduplicated: outcome.deduplicated
+              })
+            )
+          }
+          case "Rejected": {
+            tally.sentThisRun++
+            // Sent before with this RequestId (a stop while in flight): 124 means eSMS has it.
+            if (outcome.error._tag === "DuplicateRequestId" && item.sentBefore) {
+              tally.deduplicated++
+              return Effect.zipRight(
+                journal.settle(item.line, { state: "deduplicated" }),
+                write({
+                  line: item.line,
+                  status: "accepted",
+                  requestId: outcome.requestId,
+                  smsId: null,
+                  deduplicated: true
+                })
+              )
+            }
+            bump(tally.rejected, outcome.error._tag)
+            return Effect.zipRight(
+              journal.settle(item.line, {
+                state: "rejected",
+                tag: outcome.error._tag,
+                code: outcome.error.code,
+                detail: outcome.error.message
+              }),
+              write({
+                line: item.line,
+                status: "rejected",
+                tag: outcome.error._tag,
+                code: outcome.error.code,
+                message: outcome.error.message,
+                requestId: outcome.requestId
+              })
+            )
+          }
+          case "Failed": {
+            tally.sentThisRun++
+            bump(tally.failed, outcome.error._tag)
+            return Effect.zipRight(
+              journal.settle(item.line, { state: "failed", tag: outcome.error._tag, detail: outcome.error.message }),
+              write({
+                line: item.line,
+                status: "failed",
+                tag: outcome.error._tag,
+                message: outcome.error.message,
+                requestId: outcome.requestId
+              })
+            )
+          }
+        }
+      })
+
+    const pipeline = client.sendMany(items, {
+      concurrency: settings.concurrency,
+      perSecond: settings.rate,
+      beforeSend: (item, _, requestId) => journal.inFlight(item.line, requestId, item.fingerprint)
+    }).pipe(
+      Stream.runForEach((outcome) =>
+        Effect.zipRight(
+          record(outcome, outcome.message.problem),
+          display.tick
+        )
+      )
+    )
+
+    const finish = (status: "done" | "interrupted") =>
+      Effect.gen(function*() {
+        yield* display.stop
+        yield* closeReport
+        yield* settings.json
+          ? Console.log(
+            summaryJson(tally, status, {
+              file: settings.file,
+              journal: settings.journalFile,
+              invalidRows: checked.listed
+            })
+          )
+          : Console.log(summaryTable(tally, status) + `\nJournal: ${settings.journalFile}`)
+        yield* ExitStatus.set(exitCodeOf(tally))
+      })
+
+    // A daemon, so that Ctrl-C (the interruption of this fiber) does not cut the sends in flight.
+    const fiber = yield* Effect.forkDaemon(pipeline)
+    yield* Effect.flatten(Fiber.await(fiber)).pipe(
+      // Ctrl-C: take no new row, let the sends in flight finish (for a while), then journal and report.
+      Effect.onInterrupt(() =>
+        Effect.sync(() => {
+          stopping = true
+        }).pipe(
+          Effect.zipRight(Effect.timeout(Fiber.await(fiber), STOP_GRACE)),
+          Effect.zipRight(Fiber.interrupt(fiber)),
+          Effect.zipRight(finish("interrupted")),
+          Effect.orDie
+        )
+      )
+    )
+    yield* finish("done")
+  })
+
+/** @since 0.1.0 */
+export const command = Command.make(
+  "send-batch",
+  { file, concurrency, rate, journal, dryRun, retryFailed, report, ...Overrides.options },
+  (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
+    Effect.gen(function*() {
+      const problems = [
+        ...(args.concurrency < 1 ? [{ field: "--concurrency", message: "must be at least 1" }] : []),
+        ...(args.rate < 1 ? [{ field: "--rate", message: "must be at least 1" }] : [])
+      ]
+      if (problems.length > 0) return yield* Effect.fail(Outcome.invalid(problems))
+      const journalFile = Option.getOrElse(args.journal, () => defaultJournal(args.file))
+
+      // Every row first: a bad file is found before anything is sent.
+      const checked = yield* check(
+        args.file,
+        (bad) => args.json ? Effect.void : Console.error(renderBad(bad))
+      ).pipe(Effect.mapError((error) => Outcome.invalid([{ field: "FILE", message: error.message }])))
+
+      if (args.dryRun) {
+        yield* args.json
+          ? Console.log(JSON.stringify({
+            status: "dry-run",
+            rows: checked.rows,
+            valid: checked.rows - checked.invalid,
+            invalid: checked.invalid,
+            invalidRows: checked.listed
+          }))
+          : Console.log(
+            `${checked.rows} rows: ${
+              checked.rows - checked.invalid
+            } valid, ${checked.invalid} invalid — nothing was sent.`
+          )
+        return yield* ExitStatus.set(checked.invalid > 0 ? Outcome.ExitCode.invalid : Outcome.ExitCode.accepted)
+      }
+
+      const client = yield* EsmsClient.config.pipe(
+        Effect.flatMap(EsmsClient.make),
+        Overrides.apply(args),
+        Effect.mapError((error) => Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field))
+      )
+      yield* Effect.flatMap(Journal.Journal, (journal) =>
+        send(
+          {
+            file: args.file,
+            journalFile,
+            concurrency: args.concurrency,
+            rate: args.rate,
+            retryFailed: args.retryFailed,
+            report: args.report,
+            json: args.json
+          },
+          checked,
+          client,
+          journal
+        )).pipe(
+          Effect.provide(Journal.layerSqlite(journalFile)),
+          Effect.catchTags({
+            SqlError: (error) =>
+              Effect.fail(Outcome.invalid([{ field: "--journal", message: `${journalFile}: ${error.message}` }])),
+            FileUnreadable: (error) => Effect.fail(Outcome.invalid([{ field: "FILE", message: error.message }]))
+          }),
+          Effect.catchTag("ConfigError", (error) => Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
+        )
+    }).pipe(
+      Effect.catchAll((outcome) =>
+        Effect.zipRight(
+          args.json ? Console.log(Outcome.toJson(outcome)) : Console.error(Outcome.render(outcome).text),
+          ExitStatus.set(Outcome.exitCode(outcome))
+        )
+      )
+    )
+).pipe(
+  Command.withDescription(
+    "Send one Zalo photo message per row of a CSV or JSON Lines file, at --rate per second, with progress. " +
+      "Every row is checked first. A SQLite journal (FILE.journal.sqlite) records each row's RequestId and " +
+      "outcome: run the same command again to resume without sending twice. Exit codes: 0 every valid row " +
+      "accepted; 2 the file cannot be read (nothing was sent); 3 some rows rejected by eSMS; 4 some rows not " +
+      "delivered to eSMS; 130 interrupted."
+  )
+)

@@ -6,6 +6,8 @@
  * @since 0.1.0
  */
 import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
@@ -46,9 +48,9 @@ export const problem = (token: string): string | undefined =>
  * @since 0.1.0
  */
 export const config: Config.Config<Redacted.Redacted<string>> = Config.redacted("ESMS_CALLBACK_TOKEN").pipe(
-  Config.validate({
-    message: `must be ${MIN_LENGTH} to ${MAX_LENGTH} URL-safe characters (letters, digits, . _ ~ -)`,
-    validation: (token) => problem(Redacted.value(token)) === undefined
+  Config.mapOrFail((token) => {
+    const why = problem(Redacted.value(token))
+    return why === undefined ? Either.right(token) : Either.left(ConfigError.InvalidData(["ESMS_CALLBACK_TOKEN"], why))
   }),
   Config.option,
   Config.map(Option.getOrElse(generate))

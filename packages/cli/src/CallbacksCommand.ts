@@ -13,6 +13,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as ExitStatus from "./ExitStatus.js"
@@ -83,19 +84,21 @@ export const banner = (listening: string, storeFile: string): string =>
 
 const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
   Effect.gen(function*() {
+    // The token first: a bad ESMS_CALLBACK_TOKEN must not leave a new store file behind.
     const token = yield* CallbackToken.config
+    // Opened for the life of the command's scope, as the server is.
+    const reports = yield* Layer.build(DeliveryReports.layerSqlite(args.store))
     const receiver = yield* CallbackReceiver.serve({
       token,
       port: args.port,
       host: args.host,
       publicUrl: Option.getOrUndefined(args.publicUrl)
-    })
+    }).pipe(Effect.provide(reports))
     const listening = `http://${receiver.host.includes(":") ? `[${receiver.host}]` : receiver.host}:${receiver.port}`
     yield* Console.error(banner(listening, args.store))
     yield* Console.log(`export ESMS_CALLBACK_URL=${Redacted.value(receiver.url)}`)
     return yield* Effect.never
   }).pipe(
-    Effect.provide(DeliveryReports.layerSqlite(args.store)),
     Effect.scoped,
     Effect.catchTags({
       SqlError: (error) =>

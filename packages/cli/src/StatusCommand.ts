@@ -93,6 +93,16 @@ const oaidNotNeeded = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
     )
   )
 
+// A variable missing from both providers (ours for ESMS_OAID, then the environment) is reported once.
+const distinct = (outcome: Outcome.Outcome): Outcome.Outcome =>
+  outcome.status === "invalid"
+    ? Outcome.invalid(
+      outcome.errors.filter((e, i) =>
+        outcome.errors.findIndex((f) => f.field === e.field && f.message === e.message) === i
+      )
+    )
+    : outcome
+
 /** @since 0.1.0 */
 export const command = Command.make(
   "status",
@@ -111,7 +121,7 @@ export const command = Command.make(
         onFailure: (error): StatusOutcome =>
           error._tag === "SqlError"
             ? Outcome.invalid([{ field: "--store", message: `${args.store} could not be read: ${error.message}` }])
-            : Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field),
+            : distinct(Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field)),
         onSuccess: known
       }),
       Effect.flatMap((outcome) =>

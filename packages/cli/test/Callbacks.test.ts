@@ -153,4 +153,21 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
       expect(both.stderr.join("\n")).toContain("--callback cannot be combined with --callback-url")
       expect(yield* simulator.messages).toEqual([])
     }).pipe(Effect.provide(Env)))
+
+  it.effect("a bad ESMS_CALLBACK_TOKEN, or no keys and nothing stored: exit 2, each problem named once", () =>
+    Effect.gen(function*() {
+      const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-cli-usage-"))
+      const serve = yield* run(["callbacks", "serve", "--port", "0"], {
+        env: { ESMS_CALLBACK_TOKEN: "short", ESMS_STORE: Path.join(dir, "s.sqlite") }
+      })
+      expect(serve.exitCode).toBe(2)
+      expect(serve.stderr.join("\n")).toContain("ESMS_CALLBACK_TOKEN must be at least 16 characters")
+      const status = yield* run(["status", "abc"], { env: { ESMS_STORE: Path.join(dir, "none.sqlite") } })
+      expect(status.exitCode).toBe(2)
+      const lines = status.stderr.join("\n").split("\n").filter((l) => l.includes("ESMS_API_KEY"))
+      expect(lines).toHaveLength(1)
+      // Nothing stored and nothing created.
+      expect(Fs.readdirSync(dir)).toEqual([])
+      Fs.rmSync(dir, { recursive: true, force: true })
+    }))
 })

@@ -60,12 +60,16 @@ const describe = (error: unknown): string =>
       : error.message) :
     String(error)
 
-const newlines = (record: Record<string, unknown>): number => {
-  let n = 0
+// Line breaks inside a record's quoted fields, a CRLF counted once.
+const lineBreaks = (record: Record<string, unknown>): { readonly all: number; readonly crlf: number } => {
+  let all = 0
+  let crlf = 0
   for (const value of Object.values(record)) {
-    if (typeof value === "string") { for (let i = value.indexOf("\n"); i !== -1; i = value.indexOf("\n", i + 1)) n++ }
+    if (typeof value !== "string") continue
+    all += value.match(/\r\n|\r|\n/g)?.length ?? 0
+    crlf += value.match(/\r\n/g)?.length ?? 0
   }
-  return n
+  return { all, crlf }
 }
 
 const csvRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
@@ -89,8 +93,13 @@ const csvRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
       parser as AsyncIterable<{ readonly info: { readonly lines: number }; readonly record: Record<string, string> }>,
       (error) => new FileUnreadable({ file, detail: describe(error) })
     ).pipe(
-      // info.lines is where the record ends; a quoted line break moves its start up.
-      Stream.map(({ info, record }): Row => ({ line: info.lines - newlines(record), fields: record }))
+      // info.lines is where the record ends, except that csv-parse counts a CRLF inside quotes twice (so
+      // far in the file); a quoted line break moves the record's start up.
+      Stream.mapAccum(0, (overcount, { info, record }) => {
+        const breaks = lineBreaks(record)
+        const seen = overcount + breaks.crlf
+        return [seen, { line: info.lines - seen - breaks.all, fields: record } satisfies Row]
+      })
     )
   })
 

@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import { DeliveryReport } from "@esms-effect/core"
 import * as Option from "effect/Option"
 
 /** `SendStatus` 5: finished; `SendSuccess` / `SendFailed` say how. @since 0.1.0 */
@@ -142,53 +143,19 @@ export const toUrl = (
   return base + separator + toQueryString(callback, options) + (fragment === undefined ? "" : `#${fragment}`)
 }
 
-const tryDecode = (s: string): string | undefined => {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return undefined
-  }
-}
-
-const tryJson = (s: string): unknown => {
-  try {
-    return JSON.parse(s)
-  } catch {
-    return undefined
-  }
-}
-
-const asZaloResult = (u: unknown): ZaloResult | undefined => {
-  if (typeof u !== "object" || u === null) return undefined
-  const { data, error, message } = u as Record<string, unknown>
-  const code = typeof error === "number" ? error : typeof error === "string" ? Number(error) : NaN
-  if (!Number.isFinite(code)) return undefined
-  return {
-    error: code,
-    message: typeof message === "string" ? message : "",
-    ...(typeof data === "object" && data !== null ? { data: data as ZaloResult["data"] } : {})
-  }
-}
-
 /**
  * Reads Zalo's result from an `error_info` value as a query parser hands it over: encoded once more
- * or not, optionally followed by `____time`, optionally a JSON string holding the JSON.
+ * or not, optionally followed by `____time`, optionally a JSON string holding the JSON. The reading is
+ * core's (`DeliveryReport.decodeErrorInfo`), the one real receivers use.
  *
  * @since 0.1.0
  */
-export const decodeErrorInfo = (value: string): Option.Option<ZaloResult> => {
-  let current: string | undefined = value
-  for (let round = 0; round < 4 && current !== undefined; round++) {
-    const withoutTime: string = current.split("____")[0]
-    let parsed = tryJson(withoutTime)
-    if (typeof parsed === "string") parsed = tryJson(parsed)
-    const result = asZaloResult(parsed)
-    if (result !== undefined) return Option.some(result)
-    const next = tryDecode(current)
-    current = next === current ? undefined : next
-  }
-  return Option.none()
-}
+export const decodeErrorInfo = (value: string): Option.Option<ZaloResult> =>
+  Option.map(DeliveryReport.decodeErrorInfo(value), ({ result }) => ({
+    error: result.error,
+    message: result.message,
+    ...(result.data === undefined ? {} : { data: result.data as ZaloResult["data"] })
+  }))
 
 const numberField = (value: string | undefined) => {
   const n = Number(value)

@@ -42,18 +42,22 @@ export const problem = (token: string): string | undefined =>
     : undefined
 
 /**
- * `ESMS_CALLBACK_TOKEN` when set (checked with {@link problem}), else a generated token. Setting it
+ * `ESMS_CALLBACK_TOKEN` when set and not empty (checked with {@link problem}), else a generated token. Setting it
  * keeps the callback URL stable across restarts, which messages sent earlier still point to.
  *
  * @since 0.1.0
  */
-export const config: Config.Config<Redacted.Redacted<string>> = Config.redacted("ESMS_CALLBACK_TOKEN").pipe(
-  Config.mapOrFail((token) => {
-    const why = problem(Redacted.value(token))
-    return why === undefined ? Either.right(token) : Either.left(ConfigError.InvalidData(["ESMS_CALLBACK_TOKEN"], why))
-  }),
-  Config.option,
-  Config.map(Option.getOrElse(generate))
+export const config: Config.Config<Redacted.Redacted<string>> = Config.option(
+  Config.redacted("ESMS_CALLBACK_TOKEN")
+).pipe(
+  Config.mapOrFail((given) => {
+    // Unset or empty (`export ESMS_CALLBACK_TOKEN=`): a fresh token.
+    if (Option.isNone(given) || Redacted.value(given.value) === "") return Either.right(generate())
+    const why = problem(Redacted.value(given.value))
+    return why === undefined
+      ? Either.right(given.value)
+      : Either.left(ConfigError.InvalidData(["ESMS_CALLBACK_TOKEN"], why))
+  })
 )
 
 const digest = (value: string) => Crypto.createHash("sha256").update(value, "utf8").digest()

@@ -167,6 +167,7 @@ describe("CallbackToken", () => {
       assert.strictEqual(Redacted.value(Either.getOrThrow(given)), "a-stable-token-of-32-charactersx")
       assert.isTrue(Either.isLeft(yield* read({ ESMS_CALLBACK_TOKEN: "short" })))
       assert.isTrue(Either.isLeft(yield* read({ ESMS_CALLBACK_TOKEN: "has spaces in it, sixteen+" })))
+      assert.strictEqual(Redacted.value(Either.getOrThrow(yield* read({ ESMS_CALLBACK_TOKEN: "" }))).length, 43)
       const generated = yield* read({})
       assert.strictEqual(Redacted.value(Either.getOrThrow(generated)).length, 43)
     }))

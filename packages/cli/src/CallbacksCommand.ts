@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Path from "node:path"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 
@@ -95,7 +96,7 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
       publicUrl: Option.getOrUndefined(args.publicUrl)
     }).pipe(Effect.provide(reports))
     const listening = `http://${receiver.host.includes(":") ? `[${receiver.host}]` : receiver.host}:${receiver.port}`
-    yield* Console.error(banner(listening, args.store))
+    yield* Console.error(banner(listening, Path.resolve(args.store)))
     yield* Console.log(`export ESMS_CALLBACK_URL=${Redacted.value(receiver.url)}`)
     return yield* Effect.never
   }).pipe(

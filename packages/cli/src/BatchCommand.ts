@@ -20,6 +20,7 @@ import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as BatchFile from "./BatchFile.js"
@@ -94,15 +95,37 @@ export interface Checked {
 }
 
 // The first pass: every row checked before anything is sent; bad rows printed as found (memory flat).
-const check = (file: string, onBad: (bad: BadRow) => Effect.Effect<void>) =>
+// `onValid` may refuse a good row (the journal says its line was sent with other content).
+const check = <E>(
+  file: string,
+  onBad: (bad: BadRow) => Effect.Effect<void>,
+  onValid: (row: BatchFile.Row, message: ZaloMessage.ZaloMessage) => Effect.Effect<void, E>
+) =>
   BatchFile.rows(file).pipe(
     Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, row) => {
       const result = validate(row)
-      if (Either.isRight(result)) return Effect.succeed({ ...acc, rows: acc.rows + 1 })
+      if (Either.isRight(result)) return Effect.as(onValid(row, result.right), { ...acc, rows: acc.rows + 1 })
       if (acc.listed.length < MAX_LISTED_INVALID) acc.listed.push(result.left)
       return Effect.as(onBad(result.left), { ...acc, rows: acc.rows + 1, invalid: acc.invalid + 1 })
     })
   )
+
+/**
+ * A row the journal says was sent holds another message now: the file was edited after a run. Its
+ * RequestId must not be reused for the new content (eSMS would de-duplicate it away).
+ *
+ * @since 0.1.0
+ */
+export class FileChanged extends Schema.TaggedError<FileChanged>("@esms-effect/cli/FileChanged")("FileChanged", {
+  file: Schema.String,
+  journal: Schema.String,
+  line: Schema.Number
+}) {
+  override get message(): string {
+    return `line ${this.line} of ${this.file} is not what was sent from it (journal ${this.journal}); ` +
+      "restore the file, or start a new batch with another --journal"
+  }
+}
 
 /** The counts of a run, including rows settled by earlier runs. @since 0.1.0 */
 export interface Tally {
@@ -503,13 +526,13 @@ export const command = Command.make(
       if (problems.length > 0) return yield* Effect.fail(Outcome.invalid(problems))
       const journalFile = Option.getOrElse(args.journal, () => defaultJournal(args.file))
 
-      // Every row first: a bad file is found before anything is sent.
-      const checked = yield* check(
-        args.file,
-        (bad) => args.json ? Effect.void : Console.error(renderBad(bad))
-      ).pipe(Effect.mapError((error) => Outcome.invalid([{ field: "FILE", message: error.message }])))
+      const onBad = (bad: BadRow) => args.json ? Effect.void : Console.error(renderBad(bad))
+      const unreadable = (error: BatchFile.FileUnreadable) =>
+        Outcome.invalid([{ field: "FILE", message: error.message }])
 
       if (args.dryRun) {
+        // Every row first, nothing else: no journal, no credentials.
+        const checked = yield* check(args.file, onBad, () => Effect.void).pipe(Effect.mapError(unreadable))
         yield* args.json
           ? Console.log(JSON.stringify({
             status: "dry-run",
@@ -531,8 +554,15 @@ export const command = Command.make(
         Overrides.apply(args),
         Effect.mapError((error) => Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field))
       )
-      yield* Effect.flatMap(Journal.Journal, (journal) =>
-        send(
+      yield* Effect.gen(function*() {
+        const journal = yield* Journal.Journal
+        // Every row first, against the journal too: a bad or changed file is found before anything is sent.
+        const checked = yield* check(args.file, onBad, (row) =>
+          Effect.flatMap(journal.get(row.line), (entry) =>
+            Journal.conflicts(entry, fingerprintOf(BatchFile.toInput(row)))
+              ? Effect.fail(new FileChanged({ file: args.file, journal: journalFile, line: row.line }))
+              : Effect.void))
+        yield* send(
           {
             file: args.file,
             journalFile,
@@ -545,15 +575,19 @@ export const command = Command.make(
           checked,
           client,
           journal
-        )).pipe(
-          Effect.provide(Journal.layerSqlite(journalFile)),
-          Effect.catchTags({
-            SqlError: (error) =>
-              Effect.fail(Outcome.invalid([{ field: "--journal", message: `${journalFile}: ${error.message}` }])),
-            FileUnreadable: (error) => Effect.fail(Outcome.invalid([{ field: "FILE", message: error.message }]))
-          }),
-          Effect.catchTag("ConfigError", (error) => Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
         )
+      }).pipe(
+        Effect.provide(Journal.layerSqlite(journalFile)),
+        Effect.catchTags({
+          SqlError: (error) =>
+            Effect.fail(Outcome.invalid([{ field: "--journal", message: `${journalFile}: ${error.message}` }])),
+          FileUnreadable: (error) =>
+            Effect.fail(unreadable(error)),
+          FileChanged: (error) =>
+            Effect.fail(Outcome.invalid([{ field: "FILE", message: error.message }]))
+        }),
+        Effect.catchTag("ConfigError", (error) => Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
+      )
     }).pipe(
       Effect.catchAll((outcome) =>
         Effect.zipRight(

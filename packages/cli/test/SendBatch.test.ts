@@ -217,6 +217,25 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         assert.strictEqual((yield* simulator.messages).length, 3)
       }))
 
+    it.scoped("a file edited after a run (a sent line now holds another message): exit 2 before any send", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        const dir = yield* tempDir
+        const file = yield* writeFile(dir, "e.csv", csv([`${user(1)},hi,${photo},,`, `${user(2)},hi,${photo},,`]))
+        assert.strictEqual((yield* esms(["zalo", "send-batch", file])).exitCode, 0)
+        // A row inserted at the top: line 2 is now someone else, under line 2's RequestId.
+        yield* writeFile(
+          dir,
+          "e.csv",
+          csv([`${user(3)},hi,${photo},,`, `${user(1)},hi,${photo},,`, `${user(2)},hi,${photo},,`])
+        )
+        const result = yield* esms(["zalo", "send-batch", file, "--json"])
+        assert.strictEqual(result.exitCode, 2)
+        assert.match(JSON.parse(result.stdout[0]).errors[0].message, /^line 2 of .* is not what was sent from it/)
+        assert.strictEqual((yield* simulator.attempts).length, 2)
+      }))
+
     it.scoped("--rate: the simulator never counts more sends than the rate in any second", () =>
       Effect.gen(function*() {
         yield* fresh

@@ -50,6 +50,13 @@ describe("CallbackReceiver", () => {
       assert.strictEqual(stored.report.zalo?.data?.message_id, "e1a60e8890be9de4c4ab")
     }))
 
+  it("behind a proxy: the public URL, the path and the token", () => {
+    assert.strictEqual(
+      Redacted.value(CallbackReceiver.callbackUrl("https://hooks.example.vn/", TOKEN)),
+      `https://hooks.example.vn/esms/callback/${Redacted.value(TOKEN)}`
+    )
+  })
+
   it.scopedLive("a repeated callback (eSMS's retries, even concurrent) is stored once and answered 200 each time", () =>
     Effect.gen(function*() {
       const { get, store } = yield* setup

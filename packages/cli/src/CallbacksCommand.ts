@@ -83,10 +83,21 @@ export const banner = (listening: string, storeFile: string): string =>
     "shared logs. Set ESMS_CALLBACK_TOKEN to keep the same URL across restarts. Press Ctrl-C to stop."
   ].join("\n")
 
+const checkPublicUrl = (raw: string): Effect.Effect<void, ConfigError.ConfigError> => {
+  const url = URL.canParse(raw) ? new URL(raw) : undefined
+  return url !== undefined && (url.protocol === "https:" || url.protocol === "http:") && url.search === "" &&
+      url.hash === ""
+    ? Effect.void
+    : Effect.fail(
+      ConfigError.InvalidData(["--public-url"], "must be an absolute http(s) URL without a query or fragment")
+    )
+}
+
 const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
   Effect.gen(function*() {
-    // The token first: a bad ESMS_CALLBACK_TOKEN must not leave a new store file behind.
+    // The token and the public URL first: a usage error must not leave a new store file behind.
     const token = yield* CallbackToken.config
+    if (Option.isSome(args.publicUrl)) yield* checkPublicUrl(args.publicUrl.value)
     // Opened for the life of the command's scope, as the server is.
     const reports = yield* Layer.build(DeliveryReports.layerSqlite(args.store))
     const receiver = yield* CallbackReceiver.serve({

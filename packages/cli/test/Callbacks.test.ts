@@ -154,7 +154,7 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
       expect(yield* simulator.messages).toEqual([])
     }).pipe(Effect.provide(Env)))
 
-  it.effect("a bad ESMS_CALLBACK_TOKEN, or no keys and nothing stored: exit 2, each problem named once", () =>
+  it.effect("a bad ESMS_CALLBACK_TOKEN or --public-url, or no keys and nothing stored: exit 2, each problem named once", () =>
     Effect.gen(function*() {
       const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-cli-usage-"))
       const serve = yield* run(["callbacks", "serve", "--port", "0"], {
@@ -162,6 +162,11 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
       })
       expect(serve.exitCode).toBe(2)
       expect(serve.stderr.join("\n")).toContain("ESMS_CALLBACK_TOKEN must be at least 16 characters")
+      const publicUrl = yield* run(["callbacks", "serve", "--port", "0", "--public-url", "hooks.example.vn"], {
+        env: { ESMS_STORE: Path.join(dir, "s.sqlite") }
+      })
+      expect(publicUrl.exitCode).toBe(2)
+      expect(publicUrl.stderr.join("\n")).toContain("--public-url must be an absolute http(s) URL")
       const status = yield* run(["status", "abc"], { env: { ESMS_STORE: Path.join(dir, "none.sqlite") } })
       expect(status.exitCode).toBe(2)
       const lines = status.stderr.join("\n").split("\n").filter((l) => l.includes("ESMS_API_KEY"))

@@ -4,12 +4,13 @@
  */
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { assert, describe, it } from "@effect/vitest"
-import { Credentials } from "@esms-effect/core"
-import { EsmsClient, SendStatus } from "@esms-effect/http-client"
+import { Credentials, DeliveryReport } from "@esms-effect/core"
+import { EsmsClient, SendStatus, TransportError } from "@esms-effect/http-client"
 import { Simulator } from "@esms-effect/simulator"
 import { DeliveryReports } from "@esms-effect/store"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { CallbackReceiver, DeliveryStatus } from "../src/index.js"
@@ -95,5 +96,44 @@ describe("DeliveryStatus", () => {
         Effect.provideService(DeliveryReports.DeliveryReports, store)
       )
       assert.strictEqual(DeliveryStatus.describe(answer), "delivered")
+    }))
+
+  it.scopedLive("a stored report still waiting: eSMS's final answer wins; eSMS unreachable, the stored one answers", () =>
+    Effect.gen(function*() {
+      const file = yield* tempStoreFile
+      const store = Context.get(yield* Layer.build(DeliveryReports.layerSqlite(file)), DeliveryReports.DeliveryReports)
+      yield* store.record(Either.getOrThrow(DeliveryReport.fromQueryString("SMSID=s7&SendStatus=7&RequestId=r7")))
+      const asked: Array<string> = []
+      const finished = SendStatus.SendStatus.of({
+        get: (smsId) => {
+          asked.push(smsId)
+          return Effect.succeed(
+            new SendStatus.SendStatusReport({
+              smsId,
+              sendStatus: "Finished",
+              sendStatusCode: 5,
+              sendSuccess: 1,
+              sendFailed: 0,
+              totalPrice: 60,
+              totalReceiver: 1,
+              totalSent: 1
+            })
+          )
+        }
+      })
+      const lookup = (remote: SendStatus.Service) =>
+        DeliveryStatus.lookupWith("r7", Effect.succeed(remote)).pipe(
+          Effect.provideService(DeliveryReports.DeliveryReports, store)
+        )
+      const fromEsms = yield* lookup(finished)
+      assert.deepStrictEqual(asked, ["s7"]) // by the stored report's SMSID, not the RequestId
+      assert.strictEqual(DeliveryStatus.describe(fromEsms), "delivered")
+      assert.strictEqual(fromEsms.requestId, "r7")
+      const unreachable = SendStatus.SendStatus.of({
+        get: () => Effect.fail(new TransportError.ConnectionFailed({ detail: "ECONNREFUSED" }))
+      })
+      const fromStore = yield* lookup(unreachable)
+      assert.strictEqual(fromStore.source, "callback")
+      assert.strictEqual(DeliveryStatus.describe(fromStore), "sent, waiting for the report")
     }))
 })

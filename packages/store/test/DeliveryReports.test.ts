@@ -1,12 +1,15 @@
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
 import { DeliveryReport } from "@esms-effect/core"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { DeliveryReports } from "../src/index.js"
+import { DeliveryReports, Journal } from "../src/index.js"
 
 const report = (query: string) => Either.getOrThrow(DeliveryReport.fromQueryString(query))
 
@@ -77,5 +80,21 @@ describe("DeliveryReports", () => {
       const kept = Option.getOrThrow(stored).report
       assert.deepStrictEqual(kept, report(failed))
       assert.strictEqual(kept.zalo?.error, -213)
+    }))
+
+  it.scoped("shares a file with the batch journal: both sets of tables, neither disturbed", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* Layer.build(Journal.layerSqlite(file))
+      yield* withStore(file, (store) => store.record(report(delivered)))
+      const tables = yield* Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`
+      ).pipe(
+        Effect.provide(SqliteClient.layer({ filename: file }))
+      )
+      const names = tables.map((t) => t.name)
+      assert.includeMembers(names, ["delivery_reports", "journal_batch", "journal_rows"])
+      assert.isTrue(Option.isSome(yield* withStore(file, (store) => store.latest("s1"))))
     }))
 })

@@ -282,7 +282,8 @@ interface Settings {
   readonly concurrency: number
   readonly rate: number
   readonly retryFailed: boolean
-  readonly report: Option.Option<string>
+  /** The `--report` file, already open. */
+  readonly report: Option.Option<number>
   readonly json: boolean
 }
 
@@ -295,7 +296,7 @@ const send = (
 ) =>
   Effect.gen(function*() {
     const tally = newTally(checked.rows)
-    const reportStream = Option.map(settings.report, (path) => Fs.createWriteStream(path, { encoding: "utf8" }))
+    const reportStream = Option.map(settings.report, (fd) => Fs.createWriteStream("", { fd, encoding: "utf8" }))
     const write = (line: ReportLine) =>
       Option.match(reportStream, {
         onNone: () => Effect.void,
@@ -549,6 +550,11 @@ export const command = Command.make(
         return yield* ExitStatus.set(checked.invalid > 0 ? Outcome.ExitCode.invalid : Outcome.ExitCode.accepted)
       }
 
+      // Opened now: a report that cannot be written is a usage error, found before anything is sent.
+      const reportFd = yield* Effect.try({
+        try: () => Option.map(args.report, (path) => Fs.openSync(path, "w")),
+        catch: (error) => Outcome.invalid([{ field: "--report", message: String((error as Error).message) }])
+      })
       const client = yield* EsmsClient.config.pipe(
         Effect.flatMap(EsmsClient.make),
         Overrides.apply(args),
@@ -569,7 +575,7 @@ export const command = Command.make(
             concurrency: args.concurrency,
             rate: args.rate,
             retryFailed: args.retryFailed,
-            report: args.report,
+            report: reportFd,
             json: args.json
           },
           checked,

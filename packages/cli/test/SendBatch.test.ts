@@ -165,7 +165,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         assert.isFalse(Fs.existsSync(`${good}.journal.sqlite`))
       }))
 
-    it.scoped("a file that cannot be read at all: exit 2, nothing sent", () =>
+    it.scoped("a file that cannot be read at all, or a report that cannot be written: exit 2, nothing sent", () =>
       Effect.gen(function*() {
         yield* fresh
         const simulator = yield* Simulator.Simulator
@@ -182,6 +182,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         const quote = yield* esms(["zalo", "send-batch", broken])
         assert.strictEqual(quote.exitCode, 2)
         assert.match(quote.stderr.join("\n"), /Quote Not Closed/)
+        const good = yield* writeFile(dir, "g.csv", csv([`${user(1)},ok,${photo},,`]))
+        const report = yield* esms(["zalo", "send-batch", good, "--report", Path.join(dir, "no", "such", "r.jsonl")])
+        assert.strictEqual(report.exitCode, 2)
+        assert.match(report.stderr.join("\n"), /--report .*ENOENT/)
         assert.strictEqual((yield* simulator.attempts).length, 0)
       }))
 

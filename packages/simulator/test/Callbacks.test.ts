@@ -133,7 +133,8 @@ describe("Delivery callbacks", () => {
         _tag: "Answered",
         status: 500
       })
-    }).pipe(withSimulatorAndReceiver({ callbackDelay: "10 millis", callbackTimeout: "100 millis" })))
+      // A generous timeout: only an answer (or a refusal) is under test, not a slow one on a loaded machine.
+    }).pipe(withSimulatorAndReceiver({ callbackDelay: "10 millis", callbackTimeout: "3 seconds" })))
 
   it.live("no callback without a CallbackUrl; the message still finishes", () =>
     Effect.gen(function*() {

@@ -5,7 +5,7 @@
  * the batch process's peak RSS, with RSS samples along the run to show whether memory stays flat.
  *
  *   node bench/batch.mjs [ROWS...]        default: 20000 100000
- *   BENCH_CONCURRENCY=32 node bench/batch.mjs 5000
+ *   BENCH_CONCURRENCY=32 node bench/batch.mjs 5000   (default 8, as the CLI)
  */
 import { spawn } from "node:child_process"
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url"
 const BIN = fileURLToPath(new URL("../packages/cli/bin/esms.js", import.meta.url))
 const SERVER = fileURLToPath(new URL("./batch-server.mjs", import.meta.url))
 const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0)
-const concurrency = process.env.BENCH_CONCURRENCY ?? "32"
+const concurrency = process.env.BENCH_CONCURRENCY ?? "8"
 
 const writeCsv = (file, rows) =>
   new Promise((resolve, reject) => {

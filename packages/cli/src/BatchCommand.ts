@@ -24,6 +24,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as BatchFile from "./BatchFile.js"
+import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
@@ -48,6 +49,11 @@ const dryRun = Options.boolean("dry-run").pipe(
 )
 const retryFailed = Options.boolean("retry-failed").pipe(
   Options.withDescription("Also send again the rows an earlier run left rejected or failed (same RequestId).")
+)
+const callback = Options.boolean("callback").pipe(
+  Options.withDescription(
+    "Rows without a callback_url report delivery to the receiver of `esms callbacks serve` (ESMS_CALLBACK_URL)."
+  )
 )
 const report = Options.text("report").pipe(
   Options.withDescription("Write one JSON line per row (line, status, RequestId, SMSID or error) to this file."),
@@ -98,10 +104,11 @@ export interface Checked {
 // `onValid` may refuse a good row (the journal says its line was sent with other content).
 const check = <E>(
   file: string,
+  defaults: BatchFile.Defaults,
   onBad: (bad: BadRow) => Effect.Effect<void>,
   onValid: (row: BatchFile.Row, message: ZaloMessage.ZaloMessage) => Effect.Effect<void, E>
 ) =>
-  BatchFile.rows(file).pipe(
+  BatchFile.rows(file, defaults).pipe(
     Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, row) => {
       const result = validate(row)
       if (Either.isRight(result)) return Effect.as(onValid(row, result.right), { ...acc, rows: acc.rows + 1 })
@@ -278,6 +285,7 @@ const progress = (tally: Tally, json: boolean) =>
 
 interface Settings {
   readonly file: string
+  readonly defaults: BatchFile.Defaults
   readonly journalFile: string
   readonly concurrency: number
   readonly rate: number
@@ -349,7 +357,7 @@ const send = (
       })
 
     // Rows, each with its journal decision; skipped ones are counted here and go no further.
-    const items = BatchFile.rows(settings.file).pipe(
+    const items = BatchFile.rows(settings.file, settings.defaults).pipe(
       Stream.rechunk(1),
       Stream.takeWhile(() => !stopping),
       Stream.mapEffect((row) =>
@@ -517,7 +525,7 @@ const send = (
 /** @since 0.1.0 */
 export const command = Command.make(
   "send-batch",
-  { file, concurrency, rate, journal, dryRun, retryFailed, report, ...Overrides.options },
+  { file, concurrency, rate, journal, dryRun, retryFailed, report, callback, ...Overrides.options },
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
     Effect.gen(function*() {
       const problems = [
@@ -527,13 +535,19 @@ export const command = Command.make(
       if (problems.length > 0) return yield* Effect.fail(Outcome.invalid(problems))
       const journalFile = Option.getOrElse(args.journal, () => defaultJournal(args.file))
 
+      // --callback: rows without a callback_url report delivery to the `esms callbacks serve` receiver.
+      const defaults: BatchFile.Defaults = {
+        callbackUrl: yield* CallbacksCommand.resolveCallbackUrl(args.callback, Option.none()).pipe(
+          Effect.mapError((error) => Outcome.invalid(Outcome.configProblems(error)))
+        )
+      }
       const onBad = (bad: BadRow) => args.json ? Effect.void : Console.error(renderBad(bad))
       const unreadable = (error: BatchFile.FileUnreadable) =>
         Outcome.invalid([{ field: "FILE", message: error.message }])
 
       if (args.dryRun) {
         // Every row first, nothing else: no journal, no credentials.
-        const checked = yield* check(args.file, onBad, () => Effect.void).pipe(Effect.mapError(unreadable))
+        const checked = yield* check(args.file, defaults, onBad, () => Effect.void).pipe(Effect.mapError(unreadable))
         yield* args.json
           ? Console.log(JSON.stringify({
             status: "dry-run",
@@ -563,7 +577,7 @@ export const command = Command.make(
       yield* Effect.gen(function*() {
         const journal = yield* Journal.Journal
         // Every row first, against the journal too: a bad or changed file is found before anything is sent.
-        const checked = yield* check(args.file, onBad, (row) =>
+        const checked = yield* check(args.file, defaults, onBad, (row) =>
           Effect.flatMap(journal.get(row.line), (entry) =>
             Journal.conflicts(entry, fingerprintOf(BatchFile.toInput(row)))
               ? Effect.fail(new FileChanged({ file: args.file, journal: journalFile, line: row.line }))
@@ -571,6 +585,7 @@ export const command = Command.make(
         yield* send(
           {
             file: args.file,
+            defaults,
             journalFile,
             concurrency: args.concurrency,
             rate: args.rate,
@@ -592,7 +607,8 @@ export const command = Command.make(
           FileChanged: (error) =>
             Effect.fail(Outcome.invalid([{ field: "FILE", message: error.message }]))
         }),
-        Effect.catchTag("ConfigError", (error) => Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
+        Effect.catchTag("ConfigError", (error) =>
+          Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
       )
     }).pipe(
       Effect.catchAll((outcome) =>

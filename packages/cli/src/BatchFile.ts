@@ -133,7 +133,27 @@ const jsonRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
  *
  * @since 0.1.0
  */
-export const rows = (file: string): Stream.Stream<Row, FileUnreadable> =>
+export const rows = (file: string, defaults: Defaults = {}): Stream.Stream<Row, FileUnreadable> =>
+  withDefaults(readRows(file), defaults)
+
+/**
+ * Values for rows that leave a column empty (`--callback` gives every row the receiver's URL).
+ *
+ * @since 0.1.0
+ */
+export interface Defaults {
+  readonly callbackUrl?: string | undefined
+}
+
+const withDefaults = <E>(stream: Stream.Stream<Row, E>, defaults: Defaults): Stream.Stream<Row, E> => {
+  const callbackUrl = defaults.callbackUrl
+  return callbackUrl === undefined ? stream : Stream.map(stream, (row) =>
+    text(row.fields.callback_url) === undefined
+      ? { ...row, fields: { ...row.fields, callback_url: callbackUrl } }
+      : row)
+}
+
+const readRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
   Stream.unwrap(Effect.try({
     // Open errors (missing file, a directory) are found here, before any row.
     try: () => {

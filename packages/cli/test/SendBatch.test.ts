@@ -257,5 +257,33 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         // Starts are evenly spaced; arrivals can bunch by one through network jitter, not more.
         assert.isAtMost(busiest, 7)
       }))
+
+    it.scoped("--callback: rows without a callback_url report to the receiver's URL; a row's own URL wins", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        const dir = yield* tempDir
+        const receiver = "https://hooks.example.vn/esms/callback/0123456789abcdef0123"
+        const file = yield* writeFile(
+          dir,
+          "callback.csv",
+          csv([
+            `${user(1)},one,${photo},,cb-1`,
+            `${user(2)},two,${photo},https://own.example.vn/hook,cb-2`
+          ])
+        )
+        const missing = yield* esms(["zalo", "send-batch", file, "--callback", "--json"])
+        assert.strictEqual(missing.exitCode, 2)
+        assert.strictEqual((yield* simulator.messages).length, 0)
+        const result = yield* esms(["zalo", "send-batch", file, "--callback", "--json"], {
+          ESMS_CALLBACK_URL: receiver
+        })
+        assert.strictEqual(result.exitCode, 0)
+        const byRequestId = new Map((yield* simulator.messages).map((m) => [m.requestId, m.callbackUrl]))
+        assert.deepStrictEqual(Object.fromEntries(byRequestId), {
+          "cb-1": receiver,
+          "cb-2": "https://own.example.vn/hook"
+        })
+      }))
   }
 )

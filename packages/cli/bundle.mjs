@@ -21,40 +21,47 @@ const HERE = fileURLToPath(new URL(".", import.meta.url))
 const OUTFILE = join(HERE, "dist", "esms.cjs")
 
 /**
- * undici is half the bundle and its index loads every part of it (fetch, WebSocket, cache, mocks…):
- * ~25 ms at start-up that `esms --help` or an invalid message never use. Importers get a stand-in
- * that lists undici's exports and loads the real module at the first use of one.
+ * CommonJS packages that `esms --help` or an invalid message never use, yet cost start-up time when
+ * evaluated: undici is half the bundle and its index loads every part of it (fetch, WebSocket, cache,
+ * mocks…), ws (the simulator's server) loads tls, https and zlib, cli-progress (send-batch) loads
+ * string-width and emoji-regex. Importers get a stand-in that lists the module's exports and loads
+ * the real module at the first use of one.
  */
-const lazyUndici = {
-  name: "lazy-undici",
+const LAZY = ["undici", "ws", "cli-progress"]
+
+/** A stand-in for the CommonJS module `path` that loads it, through `load`, at the first use of an export. */
+const lazyStandIn = (path, load) => {
+  const exports = createRequire(path)(path)
+  return `
+    const names = new Set(${JSON.stringify(Object.keys(exports))})
+    let real
+    const load = () => real ??= ${load}
+    module.exports = new Proxy(${typeof exports === "function" ? "function () {}" : "{}"}, {
+      get: (_, key) => key === "__esModule" ? undefined : load()[key],
+      has: (_, key) => names.has(key),
+      ownKeys: (target) => [...names, ...Reflect.ownKeys(target).filter((key) => !names.has(key))],
+      getOwnPropertyDescriptor: (target, key) =>
+        names.has(key)
+          ? { configurable: true, enumerable: true, get: () => load()[key] }
+          : Reflect.getOwnPropertyDescriptor(target, key),
+      apply: (_, self, args) => Reflect.apply(load(), self, args),
+      construct: (_, args) => Reflect.construct(load(), args)
+    })`
+}
+
+const lazyModules = {
+  name: "lazy-modules",
   setup(build) {
-    build.onResolve({ filter: /^undici$/ }, async (args) => {
+    build.onResolve({ filter: new RegExp(`^(${LAZY.join("|")})$`) }, async (args) => {
       if (args.pluginData === "real") return undefined
-      const real = await build.resolve("undici", {
-        kind: args.kind,
-        resolveDir: args.resolveDir,
-        pluginData: "real"
-      })
-      return { path: real.path, namespace: "lazy-undici" }
+      const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "real" })
+      return { path: real.path, namespace: "lazy-module" }
     })
-    build.onLoad({ filter: /.*/, namespace: "lazy-undici" }, ({ path }) => {
-      const names = Object.keys(createRequire(path)(path))
-      return {
-        resolveDir: ".",
-        loader: "js",
-        contents: `
-          const names = new Set(${JSON.stringify(names)})
-          let undici
-          const load = () => undici ??= require(${JSON.stringify(path)})
-          module.exports = new Proxy({}, {
-            get: (_, key) => key === "__esModule" ? undefined : load()[key],
-            has: (_, key) => names.has(key),
-            ownKeys: () => [...names],
-            getOwnPropertyDescriptor: (_, key) =>
-              names.has(key) ? { configurable: true, enumerable: true, get: () => load()[key] } : undefined
-          })`
-      }
-    })
+    build.onLoad({ filter: /.*/, namespace: "lazy-module" }, ({ path }) => ({
+      resolveDir: ".",
+      loader: "js",
+      contents: lazyStandIn(path, `require(${JSON.stringify(path)})`)
+    }))
   }
 }
 
@@ -73,7 +80,8 @@ const isNativeAddon = (root) => {
 
 /**
  * A package with a compiled addon (better-sqlite3, say) finds its `.node` file relative to its own
- * directory: it cannot live inside the bundle. The bundle requires it where it is installed.
+ * directory: it cannot live inside the bundle. The bundle requires it where it is installed, when
+ * first used.
  */
 const nativeAddons = {
   name: "native-addons",
@@ -86,9 +94,10 @@ const nativeAddons = {
     })
     build.onLoad({ filter: /.*/, namespace: "native-addon" }, ({ path }) => ({
       loader: "js",
-      contents: `module.exports = require(require("node:path").join(__dirname, ${
-        JSON.stringify(relative(dirname(OUTFILE), path))
-      }))`
+      contents: lazyStandIn(
+        path,
+        `require(require("node:path").join(__dirname, ${JSON.stringify(relative(dirname(OUTFILE), path))}))`
+      )
     }))
   }
 }
@@ -112,7 +121,7 @@ if (process.argv[2] === "--save-code-cache") {
     sourcesContent: false,
     legalComments: "none",
     logLevel: "warning",
-    plugins: [lazyUndici, nativeAddons]
+    plugins: [lazyModules, nativeAddons]
   })
   const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--save-code-cache", "--help"], {
     stdio: ["ignore", "ignore", "inherit"]

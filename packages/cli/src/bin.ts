@@ -3,15 +3,23 @@
  *
  * @since 0.1.0
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
 import { NodeEsmsClient } from "@esms-effect/http-client"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Cli from "./Cli.js"
 
-const MainLive = Layer.mergeAll(NodeContext.layer, NodeEsmsClient.layerHttpClient())
+// Only the services the commands use (not all of NodeContext): less to load at every start.
+const MainLive = Layer.mergeAll(
+  NodeFileSystem.layer,
+  NodePath.layer,
+  NodeTerminal.layer,
+  NodeEsmsClient.layerHttpClient()
+)
 
 Cli.main(process.argv).pipe(
   Effect.provide(MainLive),

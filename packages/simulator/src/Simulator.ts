@@ -19,12 +19,14 @@ import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { ResultCode, SendRequest, ZaloMessage } from "@esms-effect/core"
+import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as FiberSet from "effect/FiberSet"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -372,11 +374,12 @@ const toDeliveryCallback = (message: Message): DeliveryCallback.DeliveryCallback
   }
 }
 
+// The only place the persistent collections become arrays: a request never pays for this.
 const toSnapshot = (state: State.State): Snapshot => ({
-  attempts: state.attempts,
-  messages: Array.from(state.messages.values()),
-  callbacks: state.callbacks,
-  balances: Array.from(state.balances, ([userId, balance]) => ({ userId, balance })),
+  attempts: Chunk.toReadonlyArray(state.attempts),
+  messages: State.messagesInOrder(state),
+  callbacks: Chunk.toReadonlyArray(state.callbacks),
+  balances: State.balancesInOrder(state),
   faults: state.faults
 })
 
@@ -429,7 +432,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
       failingRecipients: new Map(Object.entries(options.failingRecipients ?? defaultFailingRecipients)),
       errorInfoStyle: options.errorInfoStyle ?? defaults.errorInfoStyle
     }
-    const initialBalances = () => new Map(accounts.map((a) => [a.userId, a.balance] as const))
+    const initialBalances = () => accounts.map((a) => [a.userId, a.balance] as const)
     const ref = yield* SubscriptionRef.make(State.initial(initialBalances()))
     const background = yield* FiberSet.make()
 
@@ -487,7 +490,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
         yield* Effect.sleep(settings.callbackDelay)
         const deliveredAt = yield* Clock.currentTimeMillis
         const settled = yield* SubscriptionRef.modify(ref, (state) => {
-          const message = state.messages.get(smsId)
+          const message = Option.getOrUndefined(HashMap.get(state.messages, smsId))
           const zaloError = message === undefined ? undefined : settings.failingRecipients.get(message.userId)
           return State.settle(
             state,
@@ -625,7 +628,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
         url.searchParams.get("SecretKey") ?? undefined
       )
       const state = yield* SubscriptionRef.get(ref)
-      const message = state.messages.get(refId)
+      const message = Option.getOrUndefined(HashMap.get(state.messages, refId))
       const code = account === undefined
         ? "101"
         : message === undefined || message.accountUserId !== account.userId
@@ -675,7 +678,11 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
       return json(
         account === undefined
           ? { Balance: 0, CodeResponse: code, ErrorMessage: errorMessageFor(code) }
-          : { Balance: state.balances.get(account.userId) ?? 0, CodeResponse: code, UserID: account.userId }
+          : {
+            Balance: Option.getOrElse(HashMap.get(state.balances, account.userId), () => 0),
+            CodeResponse: code,
+            UserID: account.userId
+          }
       )
     })
 
@@ -721,16 +728,18 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
       snapshot,
       changes,
       waitUntil,
-      attempts: Effect.map(snapshot, (s) => s.attempts),
-      messages: Effect.map(snapshot, (s) => s.messages),
-      message: (smsId) => Effect.map(SubscriptionRef.get(ref), (s) => Option.fromNullable(s.messages.get(smsId))),
+      attempts: Effect.map(SubscriptionRef.get(ref), (s) => Chunk.toReadonlyArray(s.attempts)),
+      messages: Effect.map(SubscriptionRef.get(ref), State.messagesInOrder),
+      message: (smsId) => Effect.map(SubscriptionRef.get(ref), (s) => HashMap.get(s.messages, smsId)),
       acceptedCount: (requestId) =>
-        Effect.map(snapshot, (s) => s.messages.filter((m) => m.requestId === requestId).length),
-      callbacks: Effect.map(snapshot, (s) => s.callbacks),
+        Effect.map(
+          SubscriptionRef.get(ref),
+          (s) => HashMap.size(HashMap.filter(s.messages, (m) => m.requestId === requestId))
+        ),
+      callbacks: Effect.map(SubscriptionRef.get(ref), (s) => Chunk.toReadonlyArray(s.callbacks)),
       awaitCallbacks: (count) => Effect.map(waitUntil((s) => s.callbacks.length >= count), (s) => s.callbacks),
-      balance: (userId) => Effect.map(SubscriptionRef.get(ref), (s) => Option.fromNullable(s.balances.get(userId))),
-      setBalance: (userId, balance) =>
-        SubscriptionRef.update(ref, (s) => ({ ...s, balances: new Map(s.balances).set(userId, balance) })),
+      balance: (userId) => Effect.map(SubscriptionRef.get(ref), (s) => HashMap.get(s.balances, userId)),
+      setBalance: (userId, balance) => SubscriptionRef.update(ref, (s) => State.setBalance(s, userId, balance)),
       injectFault: (fault, times = 1) => SubscriptionRef.update(ref, (s) => State.addFault(s, fault, times)),
       faults: Effect.map(SubscriptionRef.get(ref), (s) => s.faults),
       clearFaults: SubscriptionRef.update(ref, (s) => ({ ...s, faults: [] })),

@@ -3,6 +3,9 @@
  * shared data (rate, de-duplication, balance) is one function of the state, run inside one atomic
  * `SubscriptionRef.modify`, so concurrent requests cannot both spend the last credit.
  */
+import * as Chunk from "effect/Chunk"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
 import type * as Fault from "../Fault.js"
 
 /** The public record types, shared with `Simulator.ts`. */
@@ -65,30 +68,64 @@ export interface PendingFault {
   readonly remaining: number
 }
 
+/**
+ * Persistent collections (structural sharing): a request adds to them in O(log n) instead of copying
+ * everything received so far, so a long batch stays as fast per request as a short one. The
+ * public `Snapshot` converts them to arrays only when asked.
+ */
 export interface State {
-  readonly attempts: ReadonlyArray<Attempt>
-  readonly messages: ReadonlyMap<string, Message>
-  readonly callbacks: ReadonlyArray<CallbackAttempt>
+  readonly attempts: Chunk.Chunk<Attempt>
+  readonly messages: HashMap.HashMap<string, Message>
+  /** The smsIds of `messages` in the order accepted (a HashMap has no order). */
+  readonly messageOrder: Chunk.Chunk<string>
+  readonly callbacks: Chunk.Chunk<CallbackAttempt>
   /** By account userId. */
-  readonly balances: ReadonlyMap<number, number>
+  readonly balances: HashMap.HashMap<number, number>
+  /** The userIds of `balances` in the order first set (the initial accounts, then `setBalance`'s). */
+  readonly balanceOrder: Chunk.Chunk<number>
   /** `${userId}\u0000${requestId}` → when it was accepted. */
-  readonly requestIds: ReadonlyMap<string, number>
-  /** By account userId: when its recent sends were admitted (last second). */
-  readonly recentSends: ReadonlyMap<number, ReadonlyArray<number>>
+  readonly requestIds: HashMap.HashMap<string, number>
+  /** By account userId: when its recent sends were admitted (last second; at most `tps` of them). */
+  readonly recentSends: HashMap.HashMap<number, Chunk.Chunk<number>>
   readonly faults: ReadonlyArray<PendingFault>
 }
 
-export const initial = (balances: ReadonlyMap<number, number>): State => ({
-  attempts: [],
-  messages: new Map(),
-  callbacks: [],
-  balances,
-  requestIds: new Map(),
-  recentSends: new Map(),
-  faults: []
+export const initial = (balances: Iterable<readonly [number, number]>): State => {
+  const entries = Array.from(balances)
+  const map = HashMap.fromIterable(entries)
+  return {
+    attempts: Chunk.empty(),
+    messages: HashMap.empty(),
+    messageOrder: Chunk.empty(),
+    callbacks: Chunk.empty(),
+    balances: map,
+    // A userId given twice keeps its first place, as a `Map` built from the same entries would.
+    balanceOrder: Chunk.dedupe(Chunk.fromIterable(entries.map(([userId]) => userId))),
+    requestIds: HashMap.empty(),
+    recentSends: HashMap.empty(),
+    faults: []
+  }
+}
+
+/** Sets an account's balance, remembering where a new account goes in the snapshot's order. */
+export const setBalance = (state: State, userId: number, balance: number): State => ({
+  ...state,
+  balances: HashMap.set(state.balances, userId, balance),
+  balanceOrder: HashMap.has(state.balances, userId) ? state.balanceOrder : Chunk.append(state.balanceOrder, userId)
 })
 
-const withEntry = <K, V>(map: ReadonlyMap<K, V>, key: K, value: V): ReadonlyMap<K, V> => new Map(map).set(key, value)
+/** The messages in the order accepted. O(n): for snapshots only. */
+export const messagesInOrder = (state: State): Array<Message> =>
+  Chunk.toArray(Chunk.filterMap(state.messageOrder, (smsId) => HashMap.get(state.messages, smsId)))
+
+/** The balances in the order the accounts were first set. O(accounts): for snapshots only. */
+export const balancesInOrder = (state: State): Array<{ readonly userId: number; readonly balance: number }> =>
+  Chunk.toArray(
+    Chunk.filterMap(
+      state.balanceOrder,
+      (userId) => Option.map(HashMap.get(state.balances, userId), (balance) => ({ userId, balance }))
+    )
+  )
 
 export const takeFault = (state: State): readonly [Fault.Fault | undefined, State] => {
   const [head, ...rest] = state.faults
@@ -102,12 +139,12 @@ export const addFault = (state: State, fault: Fault.Fault, times: number): State
 
 export const recordAttempt = (state: State, attempt: Omit<Attempt, "seq">): State => ({
   ...state,
-  attempts: [...state.attempts, { ...attempt, seq: state.attempts.length + 1 }]
+  attempts: Chunk.append(state.attempts, { ...attempt, seq: Chunk.size(state.attempts) + 1 })
 })
 
 export const recordCallback = (state: State, callback: CallbackAttempt): State => ({
   ...state,
-  callbacks: [...state.callbacks, callback]
+  callbacks: Chunk.append(state.callbacks, callback)
 })
 
 export type Admission =
@@ -128,28 +165,35 @@ const requestIdKey = (accountUserId: number, requestId: string) => `${accountUse
 export const admit = (state: State, message: Message, limits: Limits): readonly [Admission, State] => {
   const account = message.accountUserId
   const now = message.acceptedAt
-  const recent = (state.recentSends.get(account) ?? []).filter((at) => at > now - 1000)
-  if (recent.length >= limits.tps) {
-    return [{ _tag: "Rejected", code: "160" }, { ...state, recentSends: withEntry(state.recentSends, account, recent) }]
+  // Pruned to the last second on every send, so it holds at most `tps` timestamps.
+  const recent = Chunk.filter(
+    Option.getOrElse(HashMap.get(state.recentSends, account), () => Chunk.empty<number>()),
+    (at) => at > now - 1000
+  )
+  if (Chunk.size(recent) >= limits.tps) {
+    return [{ _tag: "Rejected", code: "160" }, {
+      ...state,
+      recentSends: HashMap.set(state.recentSends, account, recent)
+    }]
   }
-  const counted: State = { ...state, recentSends: withEntry(state.recentSends, account, [...recent, now]) }
+  const counted: State = { ...state, recentSends: HashMap.set(state.recentSends, account, Chunk.append(recent, now)) }
   if (message.requestId !== undefined) {
-    const seen = state.requestIds.get(requestIdKey(account, message.requestId))
-    if (seen !== undefined && now - seen < limits.dedupWindowMillis) {
+    const seen = HashMap.get(state.requestIds, requestIdKey(account, message.requestId))
+    if (Option.isSome(seen) && now - seen.value < limits.dedupWindowMillis) {
       return [{ _tag: "Rejected", code: "124" }, counted]
     }
   }
-  const balance = state.balances.get(account) ?? 0
+  const balance = Option.getOrElse(HashMap.get(state.balances, account), () => 0)
   if (balance < message.price) return [{ _tag: "Rejected", code: "103" }, counted]
   return [
     { _tag: "Accepted", message },
     {
-      ...counted,
-      balances: withEntry(counted.balances, account, balance - message.price),
-      messages: withEntry(counted.messages, message.smsId, message),
+      ...setBalance(counted, account, balance - message.price),
+      messages: HashMap.set(counted.messages, message.smsId, message),
+      messageOrder: Chunk.append(counted.messageOrder, message.smsId),
       requestIds: message.requestId === undefined
         ? counted.requestIds
-        : withEntry(counted.requestIds, requestIdKey(account, message.requestId), now)
+        : HashMap.set(counted.requestIds, requestIdKey(account, message.requestId), now)
     }
   ]
 }
@@ -160,19 +204,19 @@ export const settle = (
   smsId: string,
   result: { readonly zaloMessageId: string } | { readonly zaloError: ZaloError }
 ): readonly [Message | undefined, State] => {
-  const message = state.messages.get(smsId)
+  const message = Option.getOrUndefined(HashMap.get(state.messages, smsId))
   if (message === undefined || message.status !== "Pending") return [message, state]
   if ("zaloMessageId" in result) {
     const delivered: Message = { ...message, status: "Delivered", zaloMessageId: result.zaloMessageId }
-    return [delivered, { ...state, messages: withEntry(state.messages, smsId, delivered) }]
+    return [delivered, { ...state, messages: HashMap.set(state.messages, smsId, delivered) }]
   }
   const failed: Message = { ...message, status: "Failed", zaloError: result.zaloError }
-  const balance = state.balances.get(message.accountUserId)
+  const balance = HashMap.get(state.balances, message.accountUserId)
   return [failed, {
     ...state,
-    messages: withEntry(state.messages, smsId, failed),
-    balances: balance === undefined
+    messages: HashMap.set(state.messages, smsId, failed),
+    balances: Option.isNone(balance)
       ? state.balances
-      : withEntry(state.balances, message.accountUserId, balance + message.price)
+      : HashMap.set(state.balances, message.accountUserId, balance.value + message.price)
   }]
 }

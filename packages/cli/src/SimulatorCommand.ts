@@ -26,6 +26,23 @@ const tps = Options.integer("tps").pipe(
   Options.optional
 )
 
+/**
+ * The test account's starting balance: enough for a 100,000-row batch trial at the default price
+ * (60 each), so a rehearsal of a real batch is not cut short by 103 (the library's
+ * `Simulator.defaultAccount.balance` stays small for tests that want to run out).
+ *
+ * @since 0.1.0
+ */
+export const DEFAULT_BALANCE = 10_000_000
+
+const balance = Options.integer("balance").pipe(
+  Options.withDescription(
+    `The test account's starting balance, at ${Simulator.defaults.price} per accepted message ` +
+      `(default ${DEFAULT_BALANCE.toLocaleString("en-US")}).`
+  ),
+  Options.withDefault(DEFAULT_BALANCE)
+)
+
 const plain = (value: string | Redacted.Redacted<string>) => Redacted.isRedacted(value) ? Redacted.value(value) : value
 
 /**
@@ -33,9 +50,10 @@ const plain = (value: string | Redacted.Redacted<string>) => Redacted.isRedacted
  *
  * @since 0.1.0
  */
-export const banner = (baseUrl: string): string => {
+export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): string => {
   const account = Simulator.defaultAccount
   const [active, inactive] = account.oaids
+  const amount = balance.toLocaleString("en-US")
   return [
     `eSMS simulator listening on ${baseUrl}`,
     "",
@@ -45,6 +63,7 @@ export const banner = (baseUrl: string): string => {
     `  export ESMS_SECRET_KEY=${plain(account.secretKey)}`,
     `  export ESMS_OAID=${active.oaid}`,
     "",
+    `Balance ${amount}, ${Simulator.defaults.price} per accepted message (--balance to change).`,
     `OAID ${inactive.oaid} is inactive (799). Recipients who fail delivery: ` +
     Object.entries(Simulator.defaultFailingRecipients).map(([id, e]) => `${id} (${e.error})`).join(", ") + ".",
     "Press Ctrl-C to stop."
@@ -52,14 +71,15 @@ export const banner = (baseUrl: string): string => {
 }
 
 /** @since 0.1.0 */
-export const command = Command.make("simulator", { port, host, tps }, (args) =>
+export const command = Command.make("simulator", { port, host, tps, balance }, (args) =>
   Effect.gen(function*() {
     const simulator = yield* Simulator.serve({
       port: args.port,
       host: args.host,
+      accounts: [{ ...Simulator.defaultAccount, balance: args.balance }],
       ...(Option.isSome(args.tps) ? { tps: args.tps.value } : {})
     })
-    yield* Console.log(banner(simulator.baseUrl))
+    yield* Console.log(banner(simulator.baseUrl, args.balance))
     return yield* Effect.never
   }).pipe(
     Effect.scoped,

@@ -8,22 +8,33 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import process from "node:process"
+import { setTimeout } from "node:timers"
 import { fileURLToPath, URL } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Script } from "node:vm"
 
-// undici parses HTTP with a WebAssembly module; V8 optimizes it on background threads, and the
-// process waited ~150 ms at exit for that to finish: pointless for a CLI that sends one message.
-// Set before compiling, so that the code cache is made and checked under the same V8 flags.
-setFlagsFromString("--liftoff-only")
+// V8 flags for a short run, set before compiling so that the code cache is made and checked under
+// the same ones. Optimizing JavaScript with TurboFan competed with start-up for the CPU (`esms --help`
+// took ~30 % longer with it); `run` turns it back on after half a second, for long commands such as
+// send-batch or serve. undici parses HTTP with a WebAssembly module that V8 also optimized in the
+// background, and the process waited ~150 ms at exit for that: it stays on V8's baseline compiler.
+setFlagsFromString("--no-opt --liftoff-only")
+const OPTIMIZE_AFTER_MS = 500
 
 const BUNDLE = fileURLToPath(new URL("../dist/esms.cjs", import.meta.url))
 const CACHE = `${BUNDLE}.cache`
 
 /** Compiles the bundle (from the cache when it fits), then runs it as a CommonJS module. */
-export const run = () => execute(compile(readCache()))
+export const run = () => {
+  const script = compile(readCache())
+  setTimeout(() => setFlagsFromString("--opt"), OPTIMIZE_AFTER_MS).unref()
+  execute(script)
+}
 
-/** Runs the bundle and writes its code cache as the process exits, with what the run compiled. */
+/**
+ * Runs the bundle and writes its code cache as the process exits, with what the run compiled (and
+ * under the flags set above: this run never turns TurboFan back on).
+ */
 export const runAndSaveCache = () => {
   const script = compile(undefined)
   process.once("exit", () => writeFileSync(CACHE, script.createCachedData()))

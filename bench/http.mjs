@@ -66,13 +66,15 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const concurrency of concurrencies) {
       for (const scenario of SCENARIOS) {
-        process.stderr.write(`\rround ${round}/${rounds}, concurrency ${concurrency}, ${scenario.id}`.padEnd(60))
+        if (process.stderr.isTTY) {
+          process.stderr.write(`\rround ${round}/${rounds}, concurrency ${concurrency}, ${scenario.id}`.padEnd(60))
+        }
         results[concurrency][scenario.id].push(await runWorker(scenario.id, concurrency))
       }
     }
   }
 } finally {
-  process.stderr.write("\r".padEnd(61) + "\r")
+  if (process.stderr.isTTY) process.stderr.write("\r".padEnd(61) + "\r")
   server.kill()
 }
 

@@ -217,26 +217,6 @@ export const resolveBaseUrl = (
   return Either.right(url.href.replace(/\/+$/, ""))
 }
 
-// A transport error and its causes (undici nests the system error), at most 4 deep.
-const causeChain = (cause: unknown): Array<{ readonly code?: unknown; readonly message?: unknown }> => {
-  const chain: Array<{ readonly code?: unknown; readonly message?: unknown; readonly cause?: unknown }> = []
-  for (let current = cause; chain.length < 4 && typeof current === "object" && current !== null;) {
-    chain.push(current)
-    current = (current as { cause?: unknown }).cause
-  }
-  return chain
-}
-
-const causeCodes = (cause: unknown): Array<string> =>
-  causeChain(cause).flatMap(({ code }) => typeof code === "string" ? [code] : [])
-
-const describeCause = (cause: unknown): string => {
-  const parts = causeChain(cause).flatMap(({ code, message }) =>
-    typeof code === "string" ? [code] : typeof message === "string" && message !== "" ? [message] : []
-  )
-  return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
-}
-
 // One line per issue, path first: a tree cut to an excerpt would hide which field was wrong.
 const describeParseError = (error: ParseResult.ParseError): string =>
   ParseResult.ArrayFormatter.formatErrorSync(error)
@@ -260,14 +240,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
     const deadline = Duration.decode(options.deadline ?? DEFAULT_DEADLINE)
     const schedule = options.retry ?? retrySchedule(options.maxAttempts)
 
-    // Refused, unresolved, TLS: nothing left this machine. Anything else may have reached eSMS.
-    const onHttpError = (error: HttpClientError.HttpClientError): TransportError.TransportError => {
-      const detail = Credentials.scrub(credentials, describeCause(error.cause))
-      return error._tag === "RequestError" && error.reason === "Transport" && causeCodes(error.cause)
-          .some((code) => TransportError.NOT_SENT_CODES.has(code))
-        ? new TransportError.ConnectionFailed({ detail })
-        : new TransportError.ConnectionLost({ detail })
-    }
+    const onHttpError = (error: HttpClientError.HttpClientError) =>
+      TransportError.fromHttpClientError(error, (text) => Credentials.scrub(credentials, text))
 
     const decodeResponse = Schema.decodeUnknownEither(SendResponse.SendResponse)
 
@@ -276,21 +250,13 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
       body: string,
       requestId: string | undefined
     ): Either.Either<SendResponse.Accepted, TransportError.TransportError | ResultCode.ResultCodeError> => {
-      if (status < 200 || status > 299) {
-        return Either.left(new TransportError.HttpStatusError({ status, excerpt: scrubbed(body) }))
-      }
-      let json: unknown
-      try {
-        json = JSON.parse(body)
-      } catch {
-        return Either.left(new TransportError.BodyNotJson({ status, excerpt: scrubbed(body) }))
-      }
-      return decodeResponse(json).pipe(
-        Either.mapLeft((error) =>
-          new TransportError.ResponseDecodeFailed({
-            detail: scrubbed(describeParseError(error)),
-            excerpt: scrubbed(body)
-          })
+      return TransportError.readJson(status, body, scrubbed).pipe(
+        Either.flatMap((json) =>
+          Either.mapLeft(decodeResponse(json), (error) =>
+            new TransportError.ResponseDecodeFailed({
+              detail: scrubbed(describeParseError(error)),
+              excerpt: scrubbed(body)
+            }))
         ),
         // The vendor's ErrorMessage ends up in our error's message: it must not carry the keys either.
         Either.map((response) =>

@@ -88,17 +88,6 @@ export interface Service {
  */
 export class SendStatus extends Context.Tag("@esms-effect/http-client/SendStatus")<SendStatus, Service>() {}
 
-const describeCause = (cause: unknown): string => {
-  const parts: Array<string> = []
-  for (let current = cause, depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown }
-    if (typeof code === "string") parts.push(code)
-    else if (typeof message === "string" && message !== "" && depth > 0) parts.push(message)
-    current = (current as { cause?: unknown }).cause
-  }
-  return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
-}
-
 const decodeResponse = Schema.decodeUnknownEither(StatusResponse)
 
 /**
@@ -123,30 +112,18 @@ export const make = (
     const deadline = Duration.decode(options.deadline ?? EsmsClient.DEFAULT_DEADLINE)
     const scrubbed = (text: string) => TransportError.excerpt(Credentials.scrub(credentials, text))
 
-    const onHttpError = (error: HttpClientError.HttpClientError): TransportError.TransportError => {
-      const detail = Credentials.scrub(credentials, describeCause(error.cause))
-      return error._tag === "RequestError" && error.reason === "Transport"
-        ? new TransportError.ConnectionFailed({ detail })
-        : new TransportError.ConnectionLost({ detail })
-    }
+    const onHttpError = (error: HttpClientError.HttpClientError) =>
+      TransportError.fromHttpClientError(error, (text) => Credentials.scrub(credentials, text))
 
     const readAnswer = (
       smsId: string,
       status: number,
       body: string
     ): Either.Either<SendStatusReport, SendStatusError> => {
-      if (status < 200 || status > 299) {
-        return Either.left(new TransportError.HttpStatusError({ status, excerpt: scrubbed(body) }))
-      }
-      let json: unknown
-      try {
-        json = JSON.parse(body)
-      } catch {
-        return Either.left(new TransportError.BodyNotJson({ status, excerpt: scrubbed(body) }))
-      }
-      return decodeResponse(json).pipe(
-        Either.mapLeft(() =>
-          new TransportError.ResponseDecodeFailed({ detail: "not a GetSendStatus answer", excerpt: scrubbed(body) })
+      return TransportError.readJson(status, body, scrubbed).pipe(
+        Either.flatMap((json) =>
+          Either.mapLeft(decodeResponse(json), () =>
+            new TransportError.ResponseDecodeFailed({ detail: "not a GetSendStatus answer", excerpt: scrubbed(body) }))
         ),
         Either.flatMap((response) => {
           const code = response.CodeResponse.trim()
@@ -186,7 +163,10 @@ export const make = (
           headers: { "user-agent": EsmsClient.USER_AGENT, accept: "application/json" }
         })
       ).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
+        Effect.flatMap((response) =>
+          Effect.map(response.text, (text) =>
+            [response.status, text] as const)
+        ),
         Effect.mapError(onHttpError),
         Effect.timeoutFail({
           duration: timeout,

@@ -4,6 +4,8 @@
  *
  * @since 0.1.0
  */
+import type * as HttpClientError from "@effect/platform/HttpClientError"
+import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 
 /**
@@ -197,5 +199,57 @@ export const mayHaveReached = (error: TransportError): boolean => {
       return error.status >= 500
     default:
       return false
+  }
+}
+
+// A transport error and its causes (undici nests the system error), at most 4 deep.
+const causeChain = (cause: unknown): Array<{ readonly code?: unknown; readonly message?: unknown }> => {
+  const chain: Array<{ readonly code?: unknown; readonly message?: unknown; readonly cause?: unknown }> = []
+  for (let current = cause; chain.length < 4 && typeof current === "object" && current !== null;) {
+    chain.push(current)
+    current = (current as { cause?: unknown }).cause
+  }
+  return chain
+}
+
+const describeCause = (cause: unknown): string => {
+  const parts = causeChain(cause).flatMap(({ code, message }) =>
+    typeof code === "string" ? [code] : typeof message === "string" && message !== "" ? [message] : []
+  )
+  return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
+}
+
+/**
+ * An HttpClient failure as ours: `ConnectionFailed` when a code says nothing left this machine, else
+ * `ConnectionLost` (the request may have reached eSMS). `scrub` removes the keys from the detail.
+ *
+ * @since 0.1.0
+ */
+export const fromHttpClientError = (
+  error: HttpClientError.HttpClientError,
+  scrub: (text: string) => string
+): ConnectionFailed | ConnectionLost => {
+  const detail = scrub(describeCause(error.cause))
+  const notSent = error._tag === "RequestError" && error.reason === "Transport" &&
+    causeChain(error.cause).some(({ code }) => typeof code === "string" && NOT_SENT_CODES.has(code))
+  return notSent ? new ConnectionFailed({ detail }) : new ConnectionLost({ detail })
+}
+
+/**
+ * The JSON of a 2xx answer; otherwise `HttpStatusError`, or `BodyNotJson` for a body that does not
+ * parse. `excerptOf` makes the (scrubbed) excerpt an error carries.
+ *
+ * @since 0.1.0
+ */
+export const readJson = (
+  status: number,
+  body: string,
+  excerptOf: (text: string) => string
+): Either.Either<unknown, HttpStatusError | BodyNotJson> => {
+  if (status < 200 || status > 299) return Either.left(new HttpStatusError({ status, excerpt: excerptOf(body) }))
+  try {
+    return Either.right(JSON.parse(body))
+  } catch {
+    return Either.left(new BodyNotJson({ status, excerpt: excerptOf(body) }))
   }
 }

@@ -88,6 +88,14 @@ const isTransportError = (error: AttemptFailure): error is TransportError.Transp
  */
 export const generateRequestId = (): string => `esms-${randomUUID()}`
 
+// A validated message with its RequestId: the caller's, or a fresh one. Not validated again: the rest
+// of the message already was, and a generated id is within the 50-character limit.
+const identify = (message: ZaloMessage.ZaloMessage) => {
+  if (message.requestId !== undefined) return { requestId: message.requestId, withId: message }
+  const requestId = generateRequestId()
+  return { requestId, withId: new ZaloMessage.ZaloMessage({ ...message, requestId }, true) }
+}
+
 /** @since 0.1.0 */
 export const CONTENT_TYPE = "application/json; charset=utf-8"
 
@@ -289,13 +297,8 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
     // deadline. A 124 after an attempt that may have reached eSMS means eSMS already has the message.
     const send = (message: ZaloMessage.ZaloMessage) =>
       Effect.suspend(() => {
-        const requestId = message.requestId ?? generateRequestId()
-        const body = SendRequest.toJson(
-          SendRequest.fromMessage(
-            credentials,
-            message.requestId === undefined ? new ZaloMessage.ZaloMessage({ ...message, requestId }) : message
-          )
-        )
+        const { requestId, withId } = identify(message)
+        const body = SendRequest.toJson(SendRequest.fromMessage(credentials, withId))
         let attempts = 0
         let reachedBefore = false
         const once = Effect.suspend(() => {
@@ -367,10 +370,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
             return Effect.succeed({ _tag: "Invalid", index, message, error: validated.left })
           }
           const valid = validated.right
-          const requestId = valid.requestId ?? generateRequestId()
-          const withId = valid.requestId === undefined
-            ? new ZaloMessage.ZaloMessage({ ...valid, requestId }, true)
-            : valid
+          const { requestId, withId } = identify(valid)
           return pace.pipe(
             Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
             Effect.zipRight(

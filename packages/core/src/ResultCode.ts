@@ -92,8 +92,6 @@ type ResultCodeClass<Self, C extends KnownCode> = Schema.TaggedErrorClass<
   { readonly _tag: Schema.tag<(typeof table)[C]["tag"]> } & ResultFields<C, (typeof table)[C]["description"]>
 >
 
-const registry = new Map<string, new(props: { readonly errorMessage?: string }) => ResultCodeError>()
-
 const make = <const C extends KnownCode>(code: C) => <Self>(): ResultCodeClass<Self, C> => {
   const info: ResultCodeInfo = table[code]
   const Base = Schema.TaggedError<Self>(`@esms-effect/core/${info.tag}`)(info.tag, resultFields(code, info.description))
@@ -103,7 +101,6 @@ const make = <const C extends KnownCode>(code: C) => <Self>(): ResultCodeClass<S
       return describe(code, info.tag, info.description, (this as any).errorMessage)
     }
   } as unknown as ResultCodeClass<Self, C>
-  registry.set(code, Class as any)
   return Class
 }
 
@@ -225,6 +222,22 @@ export const classes = [
 ] as const
 
 /**
+ * The exported error class of each known code, made from {@link classes} (so an error built by
+ * {@link fromCode} is an `instanceof` the class a user imports).
+ *
+ * @since 0.1.0
+ */
+export const byCode: ReadonlyMap<KnownCode, new(props: { readonly errorMessage?: string }) => ResultCodeError> =
+  new Map(
+    (Object.keys(table) as Array<KnownCode>).map((code) => [
+      code,
+      classes.find((Class) => Class._tag === table[code].tag)! as unknown as new(props: {
+        readonly errorMessage?: string
+      }) => ResultCodeError
+    ])
+  )
+
+/**
  * Any result code other than 100, as a schema (for decoding a stored or transmitted error).
  *
  * @since 0.1.0
@@ -244,7 +257,7 @@ export type ResultCodeError = typeof ResultCodeError.Type
  * @since 0.1.0
  */
 export const fromCode = (code: string, errorMessage?: string): ResultCodeError => {
-  const Class = registry.get(code)
+  const Class = byCode.get(code as KnownCode)
   const fields = errorMessage === undefined ? {} : { errorMessage }
   return Class === undefined ? new UnknownResultCode({ code, ...fields }) : new Class(fields)
 }

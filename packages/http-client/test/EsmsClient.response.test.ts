@@ -89,6 +89,7 @@ describe("EsmsClient response", () => {
         RecordingHttpClient.json({ CodeResult: "101", ErrorMessage: "Authorize Failed", Whatever: true })
       )
       assert.strictEqual(error._tag, "AuthorizeFailed")
+      assert.instanceOf(error, ResultCode.AuthorizeFailed)
     }))
 
   it.effect("retries nothing by itself and marks only 160 as retryable", () =>

@@ -14,7 +14,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Cookies from "@effect/platform/Cookies"
 import * as Headers from "@effect/platform/Headers"
 import type * as HttpBody from "@effect/platform/HttpBody"
@@ -31,8 +30,9 @@ import * as Inspectable from "effect/Inspectable"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
-import type * as Stream from "effect/Stream"
+import * as Stream from "effect/Stream"
 import { EventEmitter } from "node:events"
+import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import { Agent } from "undici"
 
@@ -117,7 +117,8 @@ const requestBody = (body: HttpBody.HttpBody): Effect.Effect<Body> => {
     case "FormData":
       return Effect.succeed(body.formData as unknown as Body)
     case "Stream":
-      return NodeStream.toReadable(body.stream)
+      // Pulled as the socket drains; undici destroys the Readable, and so ends the stream, on abort.
+      return Effect.map(Stream.toAsyncIterableEffect(body.stream), (chunks) => Readable.from(chunks))
   }
 }
 
@@ -326,10 +327,12 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    return NodeStream.fromReadable(() => {
+    // A Readable is an async iterable whose `return()` destroys it: ending or interrupting the
+    // stream releases the socket.
+    return Stream.suspend(() => {
       unread.unregister(this)
-      return this.source.body
-    }, (cause) => this.decodeError(cause))
+      return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) => this.decodeError(cause))
+    })
   }
 
   toJSON(): unknown {

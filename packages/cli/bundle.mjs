@@ -14,7 +14,7 @@ import * as esbuild from "esbuild"
 import { spawnSync } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { dirname, join, relative } from "node:path"
+import { dirname, join } from "node:path"
 import { fileURLToPath, URL } from "node:url"
 
 const HERE = fileURLToPath(new URL(".", import.meta.url))
@@ -78,26 +78,33 @@ const isNativeAddon = (root) => {
   return JSON.parse(readFileSync(join(root, "package.json"), "utf8")).gypfile === true
 }
 
+/** The CLI's own package.json: what an install of it brings. */
+const MANIFEST = JSON.parse(readFileSync(join(HERE, "package.json"), "utf8"))
+
 /**
  * A package with a compiled addon (better-sqlite3, say) finds its `.node` file relative to its own
- * directory: it cannot live inside the bundle. The bundle requires it where it is installed, when
- * first used.
+ * directory: it cannot live inside the bundle, and no path of the build machine may either. The
+ * bundle requires it by name, resolved where the CLI is installed, when first used; such a package
+ * must be one of the CLI's `dependencies` (the only ones it has), or the build fails.
  */
 const nativeAddons = {
   name: "native-addons",
   setup(build) {
     build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.namespace === "native-addon") return { path: args.path, external: true }
       if (args.pluginData === "real" || args.path.startsWith("node:") || args.namespace !== "file") return undefined
       const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: "real" })
       const root = real.errors.length === 0 && !real.external ? packageRoot(real.path) : undefined
-      return root !== undefined && isNativeAddon(root) ? { path: real.path, namespace: "native-addon" } : undefined
+      if (root === undefined || !isNativeAddon(root)) return undefined
+      const name = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).name
+      if (MANIFEST.dependencies?.[name] === undefined) {
+        return { errors: [{ text: `${name} has a native addon: add it to packages/cli/package.json's dependencies` }] }
+      }
+      return { path: real.path, namespace: "native-addon", pluginData: args.path }
     })
-    build.onLoad({ filter: /.*/, namespace: "native-addon" }, ({ path }) => ({
+    build.onLoad({ filter: /.*/, namespace: "native-addon" }, ({ path, pluginData }) => ({
       loader: "js",
-      contents: lazyStandIn(
-        path,
-        `require(require("node:path").join(__dirname, ${JSON.stringify(relative(dirname(OUTFILE), path))}))`
-      )
+      contents: lazyStandIn(path, `require(${JSON.stringify(pluginData)})`)
     }))
   }
 }

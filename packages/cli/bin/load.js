@@ -1,12 +1,21 @@
 /**
- * Runs the bundled CLI, dist/esms.cjs, from V8's code cache for it (dist/esms.cjs.cache, made by
- * bundle.mjs at build time). Compiling the 1 MB bundle was a third of the start-up, and Node 20 keeps
- * compiled code only for scripts run this way (not for ES modules, not through require). A missing
- * or stale cache (another Node version, other V8 flags) only means a normal compile.
+ * Runs the bundled CLI, dist/esms.cjs, from V8's code cache for it. Compiling the 1 MB bundle was a
+ * third of the start-up, and Node 20 keeps compiled code only for scripts run this way (not for ES
+ * modules, not through require).
+ *
+ * The cache is made on the machine that runs esms, never shipped: V8's cache holds the path of the
+ * script it was made for, and is valid only for the Node version and V8 flags that made it. The first
+ * run compiles the bundle and writes the cache as it exits, next to the bundle when that directory is
+ * writable (a checkout, a user's own global install), else in the user's cache directory
+ * ($XDG_CACHE_HOME/esms-effect, ~/.cache/esms-effect, %LOCALAPPDATA%\esms-effect), for a read-only or
+ * root-owned install. Where neither can be written, every run compiles the bundle: slower, nothing else.
+ * A stale or damaged cache is rejected by V8 (it checks the source, the version and the flags) and
+ * replaced.
  */
-import { readFileSync, writeFileSync } from "node:fs"
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
-import { dirname } from "node:path"
+import { homedir } from "node:os"
+import { dirname, join } from "node:path"
 import process from "node:process"
 import { setTimeout } from "node:timers"
 import { fileURLToPath, URL } from "node:url"
@@ -22,38 +31,82 @@ setFlagsFromString("--no-opt --liftoff-only")
 const OPTIMIZE_AFTER_MS = 500
 
 const BUNDLE = fileURLToPath(new URL("../dist/esms.cjs", import.meta.url))
-const CACHE = `${BUNDLE}.cache`
 
-/** Compiles the bundle (from the cache when it fits), then runs it as a CommonJS module. */
+/** Where a cache for this bundle, on this Node, may be: next to it, then in the user's cache directory. */
+const cachePaths = () => {
+  const paths = [`${BUNDLE}.cache`]
+  const base = process.env.XDG_CACHE_HOME ||
+    (process.platform === "win32" ? process.env.LOCALAPPDATA : undefined) ||
+    safely(() => join(homedir(), ".cache"))
+  const stat = safely(() => statSync(BUNDLE))
+  if (base && stat) {
+    const key = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}`
+    paths.push(join(base, "esms-effect", `esms-${key}.cache`))
+  }
+  return paths
+}
+
+const safely = (f) => {
+  try {
+    return f()
+  } catch {
+    return undefined
+  }
+}
+
+/** Compiles the bundle from the first cache V8 accepts, or without one (then saved at exit), and runs it. */
 export const run = () => {
-  const script = compile(readCache())
+  const paths = cachePaths()
+  let script
+  for (const path of paths) {
+    const cachedData = safely(() => readFileSync(path))
+    if (cachedData === undefined) continue
+    script = compile(cachedData)
+    if (!script.cachedDataRejected) break
+    script = undefined
+  }
+  if (script === undefined) {
+    script = compile(undefined)
+    saveAtExit(script, paths)
+  }
   setTimeout(() => setFlagsFromString("--opt"), OPTIMIZE_AFTER_MS).unref()
   execute(script)
 }
 
 /**
- * Runs the bundle and writes its code cache as the process exits, with what the run compiled (and
- * under the flags set above: this run never turns TurboFan back on).
+ * Runs the bundle and writes its code cache next to it as the process exits (bundle.mjs, at build
+ * time: a check that the bundle runs, and a warm first start in a checkout).
  */
 export const runAndSaveCache = () => {
   const script = compile(undefined)
-  process.once("exit", () => writeFileSync(CACHE, script.createCachedData()))
+  saveAtExit(script, [`${BUNDLE}.cache`])
   execute(script)
 }
 
-/** Whether the cache on disk is accepted by this Node. */
+/** Whether the cache next to the bundle is accepted by this Node. */
 export const cacheAccepted = () => {
-  const cachedData = readCache()
+  const cachedData = safely(() => readFileSync(`${BUNDLE}.cache`))
   return cachedData !== undefined && !compile(cachedData).cachedDataRejected
 }
 
-const readCache = () => {
-  try {
-    return readFileSync(CACHE)
-  } catch {
-    return undefined
-  }
-}
+/** At exit, the cache (with what this run compiled) goes to the first of `paths` that can be written. */
+const saveAtExit = (script, paths) =>
+  process.once("exit", () => {
+    const data = safely(() => script.createCachedData())
+    if (data === undefined) return
+    for (const path of paths) {
+      // Written aside, then renamed: a run that starts meanwhile reads the old file or the new one.
+      const partial = `${path}.${process.pid}.partial`
+      const saved = safely(() => {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+        writeFileSync(partial, data, { mode: 0o600 })
+        renameSync(partial, path)
+        return true
+      })
+      if (saved) return
+      safely(() => unlinkSync(partial))
+    }
+  })
 
 const compile = (cachedData) =>
   new Script(

@@ -4,7 +4,8 @@
  * `esms zalo send-image` to the loopback server (bench/server.mjs), each run several times, the
  * commands interleaved so that load drifts hit them alike; medians.
  *
- * Options: --runs N (11). Needs a build first (`pnpm bench` does it).
+ * Options: --runs N (11); --esms PATH measures another esms, an installed one say
+ * (`--esms "$(npm prefix -g)/bin/esms"`). Needs a build first (`pnpm bench` does it).
  */
 import { spawnSync } from "node:child_process"
 import { fork } from "node:child_process"
@@ -15,7 +16,7 @@ import { machine, median, option, printTable } from "./report.mjs"
 const runs = Number(option("runs", "11"))
 const HELP_TARGET = 3
 
-const esms = fileURLToPath(new URL("../packages/cli/bin/esms.js", import.meta.url))
+const esms = option("esms", fileURLToPath(new URL("../packages/cli/bin/esms.js", import.meta.url)))
 const unbundled = fileURLToPath(new URL("../packages/cli/dist/bin.js", import.meta.url))
 
 const server = fork(fileURLToPath(new URL("./server.mjs", import.meta.url)), [], { stdio: "inherit" })

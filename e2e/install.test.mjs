@@ -110,6 +110,23 @@ describe("the published packages, outside the workspace", { concurrency: true },
     const esms = join(PREFIX, "bin", "esms")
     const version = await run(esms, ["--version"], { cwd: ELSEWHERE })
     assert.match(version.stdout, /^\d+\.\d+\.\d+/)
+    assert.ok(existsSync(join(installed, "dist", "esms.cjs.cache")), "the first run made the code cache next to the bundle")
+
+    if (process.getuid?.() === 0) {
+      // Installed read-only for the user who runs it (root's global install, run by nobody): the cache
+      // goes to that user's cache directory; with none writable, esms runs all the same.
+      rmSync(join(installed, "dist", "esms.cjs.cache"))
+      const home = join(WORK, "home")
+      mkdirSync(home)
+      await run("chown", ["nobody", home])
+      await run("chmod", ["-R", "a+rX", WORK])
+      const asNobody = (homeDir) =>
+        run("runuser", ["-u", "nobody", "--", "env", `HOME=${homeDir}`, esms, "--version"], { cwd: "/" })
+      assert.match((await asNobody(home)).stdout, /^\d+\.\d+\.\d+/)
+      assert.equal(readdirSync(join(home, ".cache", "esms-effect")).filter((f) => f.endsWith(".cache")).length, 1)
+      assert.ok(!existsSync(join(installed, "dist", "esms.cjs.cache")), "nothing written into the read-only install")
+      assert.match((await asNobody("/nonexistent")).stdout, /^\d+\.\d+\.\d+/)
+    }
 
     const simulator = await startEsms(["simulator", "--port", "0"], /Press Ctrl-C/)
     const env = { ...process.env, ...simulatorEnv(simulator.out) }

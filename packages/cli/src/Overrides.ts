@@ -34,7 +34,9 @@ export const options = {
     Options.withDescription("Time allowed for the whole send, retries included (default: ESMS_DEADLINE, 60)."),
     Options.optional
   ),
-  maxAttempts: Options.integer("max-attempts").pipe(
+  // Text, checked with the variable's rule: @effect/cli's own integer check names no option.
+  maxAttempts: Options.text("max-attempts").pipe(
+    Options.withPseudoName("integer"),
     Options.withDescription("Attempts per send, 1 for no retry (default: ESMS_MAX_ATTEMPTS, 5)."),
     Options.optional
   ),
@@ -49,7 +51,7 @@ export interface Values {
   readonly baseUrl: Option.Option<string>
   readonly timeout: Option.Option<string>
   readonly deadline: Option.Option<string>
-  readonly maxAttempts: Option.Option<number>
+  readonly maxAttempts: Option.Option<string>
 }
 
 // Each override: the variable it stands for, the flag the operator types, and its value in `Values`.
@@ -58,7 +60,7 @@ const overrides = [
   ["ESMS_BASE_URL", "--base-url", (values: Values) => values.baseUrl],
   ["ESMS_TIMEOUT", "--timeout", (values: Values) => values.timeout],
   ["ESMS_DEADLINE", "--deadline", (values: Values) => values.deadline],
-  ["ESMS_MAX_ATTEMPTS", "--max-attempts", (values: Values) => Option.map(values.maxAttempts, String)]
+  ["ESMS_MAX_ATTEMPTS", "--max-attempts", (values: Values) => values.maxAttempts]
 ] as const
 
 // A field of the client's own checks (`InvalidConfiguration`) and the variable it is read from.
@@ -87,12 +89,14 @@ export const apply =
     const given = new Map(
       overrides.flatMap(([key, , value]) => Option.toArray(Option.map(value(values), (v) => [key, v])))
     )
-    const blank = [...given].filter(([, value]) => value.trim() === "")
-    if (blank.length > 0) {
-      return Effect.fail(
-        blank.map(([key]) => ConfigError.InvalidData([key], "must not be empty")).reduce(ConfigError.And)
-      )
-    }
+    const problems = [...given].flatMap(([key, value]) =>
+      value.trim() === ""
+        ? [ConfigError.InvalidData([key], "must not be empty")]
+        : key === "ESMS_MAX_ATTEMPTS" && !/^\s*\d+\s*$/.test(value)
+        ? [ConfigError.InvalidData([key], `must be a whole number (got "${value}")`)]
+        : []
+    )
+    if (problems.length > 0) return Effect.fail(problems.reduce(ConfigError.And))
     return given.size === 0 ?
       effect :
       Effect.configProviderWith((current) =>

@@ -29,6 +29,8 @@ describe("a bad value is named by where it came from", () => {
       ["--timeout", "abc", "ESMS_TIMEOUT"],
       ["--deadline", "abc", "ESMS_DEADLINE"],
       ["--max-attempts", "0", "ESMS_MAX_ATTEMPTS"],
+      ["--max-attempts", "abc", "ESMS_MAX_ATTEMPTS"],
+      ["--max-attempts", "2.5", "ESMS_MAX_ATTEMPTS"],
       ["--base-url", "not a url", "ESMS_BASE_URL"],
       ["--oaid", "", "ESMS_OAID"]
     ] as const

@@ -70,6 +70,12 @@ export const main = (argv: ReadonlyArray<string>) =>
 // look at the words says it may be one. The rest is `cli`'s.
 const dispatch = (argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
+    const badChoice = CommandTree.badBuiltInChoice(command, argv.slice(2))
+    if (badChoice !== undefined) {
+      return yield* usageError(
+        `${badChoice.option} must be one of: ${badChoice.choices.join(", ")} (got '${badChoice.value}')`
+      )
+    }
     // As @effect/cli does for `--log-level`: it sets the level, then the command line is read without it.
     const args = argv.slice(2).filter((arg, i, all) =>
       !(arg === "--log-level" || arg.startsWith("--log-level=") || all[i - 1] === "--log-level")
@@ -90,15 +96,19 @@ const dispatch = (argv: ReadonlyArray<string>) =>
     if (unknown !== undefined) {
       const parsed = yield* parse
       if (Either.isLeft(parsed) && ValidationError.isCommandMismatch(parsed.left)) {
-        const message = `Unknown subcommand '${unknown.word}' for ${unknown.path.join(" ")} — use one of: ${
-          unknown.subcommands.join(", ")
-        }`
-        yield* Console.error(message)
-        return yield* Effect.fail(ValidationError.commandMismatch(HelpDoc.p(message)))
+        return yield* usageError(
+          `Unknown subcommand '${unknown.word}' for ${unknown.path.join(" ")} — use one of: ${
+            unknown.subcommands.join(", ")
+          }`
+        )
       }
     }
     return yield* cli(argv)
   })
+
+// Printed on stderr as @effect/cli prints its own usage errors; `main` answers exit 2 (and the JSON object).
+const usageError = (message: string) =>
+  Effect.zipRight(Console.error(message), Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))))
 
 // Logs (`--log-level debug`) go to stderr: stdout is for the outcome, one JSON object under --json.
 const StderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))

@@ -80,6 +80,18 @@ describe("an unknown subcommand", () => {
     expect(callbacks.stderr.trim()).toBe("Unknown subcommand 'serv' for esms callbacks — use one of: serve")
   })
 
+  it("a bad --log-level or --completions value is named as such, not as a subcommand", () => {
+    const level = esms(["--log-level", "loud", "zalo", "send-image"])
+    expect(level.code).toBe(2)
+    expect(level.stderr.trim()).toBe(
+      "--log-level must be one of: all, trace, debug, info, warning, error, fatal, none (got 'loud')"
+    )
+    const shell = esms(["--completions=pwsh"])
+    expect(shell.code).toBe(2)
+    expect(shell.stderr.trim()).toBe("--completions must be one of: sh, bash, fish, zsh (got 'pwsh')")
+    expect(shell.stdout).toBe("")
+  })
+
   it("--json: the same line in the one JSON object", () => {
     const json = esms(["zalo", "nope", "--json"])
     expect(json.code).toBe(2)
@@ -211,7 +223,8 @@ describe("esms --completions zsh", () => {
   })
 })
 
-// Runs zsh -i in zsh/zpty, types the line and a TAB; compadd is wrapped to print what it is given.
+// Runs zsh -i in zsh/zpty and types the line, then a key bound to a widget that completes (as TAB
+// does) and prints a marker when completion is over; compadd is wrapped to print what it is given.
 const ZSH_CAPTURE = String.raw`
 zmodload zsh/zpty
 zpty z zsh -f -i
@@ -223,14 +236,14 @@ zpty -w z 'compadd () {
   local i; for i in $__hits; do print -r -- "<<$i>>"; done
   builtin compadd "$@"
 }'
+zpty -w z '__capture() { zle complete-word; print -r -- "__DO""NE__" }; zle -N __capture; bindkey "^T" __capture'
 zpty -w z "print -r -- __READY__"
 local line
 while zpty -r z line; do [[ $line == *__READY__* && $line != *print* ]] && break; done
-zpty -n -w z "$2"$'	'
-zpty -w z $'\C-u'"print -r -- __DONE__"
+zpty -n -w z "$2"$'\C-t'
 while zpty -r z line; do
-  [[ $line == *__DONE__* && $line != *print* ]] && break
   [[ $line =~ '<<(.*)>>' ]] && print -r -- "$match[1]"
+  [[ $line == *__DONE__* ]] && break
 done
 zpty -d z
 `

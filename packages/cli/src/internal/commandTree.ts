@@ -116,6 +116,36 @@ export const unknownSubcommand = <Name extends string, R, E, A>(
   return undefined
 }
 
+/**
+ * A built-in option given a value that is not one of its choices (`--log-level loud`,
+ * `--completions pwsh`): @effect/cli reports these as an invalid subcommand of the root.
+ */
+export const badBuiltInChoice = <Name extends string, R, E, A>(
+  command: Command.Command<Name, R, E, A>,
+  args: ReadonlyArray<string>
+): { readonly option: string; readonly value: string; readonly choices: ReadonlyArray<string> } | undefined => {
+  const given = args.flatMap((arg, i) => {
+    const [name, inline] = arg.split(/=(.*)/s, 2)
+    return name.startsWith("--") && (inline !== undefined || i + 1 < args.length)
+      ? [{ option: name, value: inline ?? args[i + 1] }]
+      : []
+  })
+  if (!given.some(({ option }) => option === "--log-level" || option === "--completions")) return undefined
+  const choices = new Map(
+    optionUsages(Options.getUsage(builtIns(command.descriptor))).flatMap((usage) =>
+      Option.match(usage.acceptedValues, {
+        onNone: () => [],
+        onSome: (accepted) => usage.names.map((name) => [name, accepted.split(" | ")] as const)
+      })
+    )
+  )
+  for (const { option, value } of given) {
+    const allowed = choices.get(option)
+    if (allowed !== undefined && !allowed.includes(value)) return { option, value, choices: allowed }
+  }
+  return undefined
+}
+
 // The instruction under any `Map`s.
 const strip = (self: Instruction): Instruction => self._tag === "Map" ? strip(self.command) : self
 

@@ -31,6 +31,19 @@ const esms = (args: ReadonlyArray<string>, env: Record<string, string> = {}): Ra
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 
+const hasScript = ChildProcess.spawnSync("script", ["--version"]).status === 0
+
+/** Runs the built `esms` on a pseudo-terminal (util-linux `script`): what an operator's terminal gets. */
+const onTerminal = (args: ReadonlyArray<string>, env: Record<string, string> = {}): string => {
+  const command = [process.execPath, BIN, ...args].map((word) => `'${word.replace(/'/g, "'\\''")}'`).join(" ")
+  const result = ChildProcess.spawnSync("script", ["-qec", command, "/dev/null"], {
+    env: { PATH: process.env.PATH ?? "", TERM: "xterm", ...env },
+    encoding: "utf8",
+    timeout: 20_000
+  })
+  return result.stdout
+}
+
 const hasBash = ChildProcess.spawnSync("bash", ["--version"]).status === 0
 const hasZsh = ChildProcess.spawnSync("zsh", ["--version"]).status === 0
 
@@ -45,6 +58,13 @@ describe("colour", () => {
   it("FORCE_COLOR=1 keeps the colour in a pipe; NO_COLOR does not override it", () => {
     expect(esms(["--help"], { FORCE_COLOR: "1" }).stdout).toContain(`${ESC}[`)
     expect(esms(["--help"], { FORCE_COLOR: "1", NO_COLOR: "1" }).stdout).toContain(`${ESC}[`)
+  })
+
+  it.runIf(hasScript)("a terminal gets colour, unless NO_COLOR is set", () => {
+    expect(onTerminal(["--help"])).toContain(`${ESC}[`)
+    const plain = onTerminal(["--help"], { NO_COLOR: "1" })
+    expect(plain).toContain("USAGE")
+    expect(plain).not.toContain(ESC)
   })
 
   it("FORCE_COLOR=0 and NO_COLOR turn it off", () => {

@@ -182,6 +182,11 @@ describe.runIf(hasBash)("esms --completions bash, run by bash", () => {
     expect(bashCompletes(script, ["esms", "zalo", ""]).sort()).toEqual(["send-batch", "send-image"])
     expect(bashCompletes(script, ["esms", "zalo", "send-image", "--log-level", "d"])).toEqual(["debug"])
     expect(bashCompletes(script, ["esms", "--completions", ""]).sort()).toEqual(["bash", "fish", "sh", "zsh"])
+    // send-batch's FILE, or an option's free value: nothing from esms, so bash completes file names
+    // (-o default); a command without arguments gets its options.
+    expect(bashCompletes(script, ["esms", "zalo", "send-batch", ""])).toEqual([])
+    expect(bashCompletes(script, ["esms", "zalo", "send-batch", "c.csv", "--report", ""])).toEqual([])
+    expect(bashCompletes(script, ["esms", "zalo", "send-image", ""])).toContain("--user-id")
   })
 
   it("the sourced script registers the completion for esms", () => {

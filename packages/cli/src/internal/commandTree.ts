@@ -3,7 +3,8 @@
  * and subcommands. @effect/cli keeps the tree to itself (its `getSubcommands` answers one level, its
  * completion scripts lose nested options): this reads its descriptor, whose shape is pinned with
  * @effect/cli 0.77 (Standard, Subcommands, Map), and everything else through its public Usage and
- * HelpDoc. The completion tests run bash on the scripts made from it.
+ * HelpDoc. The completion scripts are made from it; `unknownSubcommand` and `badBuiltInChoice` read the
+ * same tree to name a usage error at the level it was made.
  */
 import * as BuiltInOptions from "@effect/cli/BuiltInOptions"
 import type * as Command from "@effect/cli/Command"

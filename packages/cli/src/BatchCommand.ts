@@ -572,7 +572,7 @@ export const command = Command.make(
       const client = yield* EsmsClient.config.pipe(
         Effect.flatMap(EsmsClient.make),
         Overrides.apply(args),
-        Effect.mapError((error) => Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field))
+        Effect.mapError((error) => Outcome.fromError(error, Overrides.fieldName(args)))
       )
       yield* Effect.gen(function*() {
         const journal = yield* Journal.Journal

@@ -3,17 +3,24 @@
  *
  * @since 0.1.0
  */
+import * as BuiltInOptions from "@effect/cli/BuiltInOptions"
+import * as CliConfig from "@effect/cli/CliConfig"
 import * as Command from "@effect/cli/Command"
+import * as Descriptor from "@effect/cli/CommandDescriptor"
+import * as CommandDirective from "@effect/cli/CommandDirective"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import * as ValidationError from "@effect/cli/ValidationError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import { stripVTControlCharacters } from "node:util"
 import * as BatchCommand from "./BatchCommand.js"
 import * as CallbacksCommand from "./CallbacksCommand.js"
+import * as Completions from "./Completions.js"
 import * as ExitStatus from "./ExitStatus.js"
+import * as CommandTree from "./internal/commandTree.js"
 import * as Outcome from "./Outcome.js"
 import * as SendImageCommand from "./SendImageCommand.js"
 import * as SimulatorCommand from "./SimulatorCommand.js"
@@ -45,7 +52,7 @@ export const cli = Command.run(command, { name: "esms", version: VERSION })
  * @since 0.1.0
  */
 export const main = (argv: ReadonlyArray<string>) =>
-  cli(argv).pipe(
+  dispatch(argv).pipe(
     Effect.zipRight(ExitStatus.get),
     Effect.catchIf(ValidationError.isValidationError, (error) =>
       argv.includes("--json")
@@ -56,6 +63,52 @@ export const main = (argv: ReadonlyArray<string>) =>
         : Effect.succeed(Outcome.ExitCode.invalid)),
     Effect.provide(Layer.merge(ExitStatus.layer, StderrLogger))
   )
+
+// What @effect/cli gets wrong is answered here: `--version` (its line ends in a blank one),
+// `--completions bash|zsh` (its scripts lose nested options) and an unknown subcommand below the top
+// (its message names the top level). Its own parse says which case this is; it runs only when a cheap
+// look at the words says it may be one. The rest is `cli`'s.
+const dispatch = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const badChoice = CommandTree.badBuiltInChoice(command, argv.slice(2))
+    if (badChoice !== undefined) {
+      return yield* usageError(
+        `${badChoice.option} must be one of: ${badChoice.choices.join(", ")} (got '${badChoice.value}')`
+      )
+    }
+    // As @effect/cli does for `--log-level`: it sets the level, then the command line is read without it.
+    const args = argv.slice(2).filter((arg, i, all) =>
+      !(arg === "--log-level" || arg.startsWith("--log-level=") || all[i - 1] === "--log-level")
+    )
+    const parse = Effect.either(Descriptor.parse(command.descriptor, ["esms", ...args], CliConfig.defaultConfig))
+    if (args.some((arg) => arg === "--version" || arg === "--completions" || arg.startsWith("--completions="))) {
+      const parsed = yield* parse
+      if (Either.isRight(parsed) && CommandDirective.isBuiltIn(parsed.right)) {
+        const option = parsed.right.option
+        if (BuiltInOptions.isShowVersion(option)) return yield* Console.log(VERSION)
+        if (BuiltInOptions.isShowCompletions(option)) {
+          const shell = option.shellType
+          if (shell === "bash" || shell === "zsh") return yield* Console.log(Completions.script(shell, command))
+        }
+      }
+    }
+    const unknown = CommandTree.unknownSubcommand(command, args)
+    if (unknown !== undefined) {
+      const parsed = yield* parse
+      if (Either.isLeft(parsed) && ValidationError.isCommandMismatch(parsed.left)) {
+        return yield* usageError(
+          `Unknown subcommand '${unknown.word}' for ${unknown.path.join(" ")} — use one of: ${
+            unknown.subcommands.join(", ")
+          }`
+        )
+      }
+    }
+    return yield* cli(argv)
+  })
+
+// Printed on stderr as @effect/cli prints its own usage errors; `main` answers exit 2 (and the JSON object).
+const usageError = (message: string) =>
+  Effect.zipRight(Console.error(message), Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))))
 
 // Logs (`--log-level debug`) go to stderr: stdout is for the outcome, one JSON object under --json.
 const StderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))

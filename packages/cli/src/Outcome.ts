@@ -90,8 +90,8 @@ export const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<Fi
   })
 
 /**
- * Every failure a send can end in, mapped by its tag. `fieldName` renames a message field to what the
- * operator typed (`imageUrl` → `--image-url`). `requestId` is the send's, so an operator can retry a
+ * Every failure a send can end in, mapped by its tag. `fieldName` renames a field (of the message or
+ * the configuration) to what the operator typed (`imageUrl` → `--image-url`, `ESMS_TIMEOUT` → `--timeout`). `requestId` is the send's, so an operator can retry a
  * failed send safely with it (eSMS de-duplicates).
  *
  * @since 0.1.0
@@ -104,7 +104,9 @@ export const fromError = (
   fieldName: (field: string) => string = (field) => field,
   requestId: string | null = null
 ): Outcome => {
-  if (ConfigError.isConfigError(error)) return invalid(configProblems(error))
+  if (ConfigError.isConfigError(error)) {
+    return invalid(configProblems(error).map((problem) => ({ ...problem, field: fieldName(problem.field) })))
+  }
   switch (error._tag) {
     case "InvalidMessage":
       return invalid(error.errors.map((e) => ({ field: fieldName(e.field), message: e.message })))
@@ -140,7 +142,11 @@ export const render = (outcome: Outcome): { readonly text: string; readonly stde
         : { text: `Accepted — SMSID ${outcome.smsId ?? "(none returned)"}${requestId}`, stderr: false }
     }
     case "rejected":
-      return { text: `Rejected by eSMS — ${outcome.message}`, stderr: true }
+      return {
+        text: `Rejected by eSMS — ${outcome.message}` +
+          (outcome.requestId === null ? "" : ` (RequestId ${outcome.requestId})`),
+        stderr: true
+      }
     case "invalid":
       return {
         text: ["Invalid input — nothing was sent:", ...outcome.errors.map((e) => `  ${e.field} ${e.message}`)].join(

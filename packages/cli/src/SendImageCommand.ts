@@ -51,8 +51,7 @@ export const optionName = (field: string): string =>
     imageUrl: "--image-url",
     callbackUrl: "--callback-url",
     requestId: "--request-id",
-    sendDate: "--send-date",
-    baseUrl: "--base-url"
+    sendDate: "--send-date"
   })[field] ?? field
 
 /**
@@ -95,7 +94,8 @@ export const command = Command.make(
       }).pipe(
         Overrides.apply(args),
         Effect.match({
-          onFailure: (error) => Outcome.fromError(error, optionName, requestId),
+          onFailure: (error) =>
+            Outcome.fromError(error, (field) => Overrides.fieldName(args)(optionName(field)), requestId),
           onSuccess: Outcome.accepted
         }),
         Effect.flatMap((outcome) => report(outcome, args.json))

@@ -121,7 +121,7 @@ export const command = Command.make(
         onFailure: (error): StatusOutcome =>
           error._tag === "SqlError"
             ? Outcome.invalid([{ field: "--store", message: `${args.store} could not be read: ${error.message}` }])
-            : distinct(Outcome.fromError(error, (field) => field === "baseUrl" ? "--base-url" : field)),
+            : distinct(Outcome.fromError(error, Overrides.fieldName(args))),
         onSuccess: known
       }),
       Effect.flatMap((outcome) =>

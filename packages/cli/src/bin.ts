@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Cli from "./Cli.js"
+import * as TerminalColour from "./TerminalColour.js"
 
 // Only the services the commands use (not all of NodeContext): less to load at every start.
 const MainLive = Layer.mergeAll(
@@ -22,6 +23,8 @@ const MainLive = Layer.mergeAll(
 )
 
 Cli.main(process.argv).pipe(
+  // Colour codes only where the stream is a terminal (or FORCE_COLOR says so), not into a pipe or file.
+  TerminalColour.apply(TerminalColour.ofProcess()),
   Effect.provide(MainLive),
   NodeRuntime.runMain({
     disableErrorReporting: false,

@@ -9,6 +9,10 @@ export * as Cli from "./Cli.js"
 /**
  * @since 0.1.0
  */
+export * as Completions from "./Completions.js"
+/**
+ * @since 0.1.0
+ */
 export * as ExitStatus from "./ExitStatus.js"
 /**
  * @since 0.1.0
@@ -30,3 +34,7 @@ export * as SimulatorCommand from "./SimulatorCommand.js"
  * @since 0.1.0
  */
 export * as StatusCommand from "./StatusCommand.js"
+/**
+ * @since 0.1.0
+ */
+export * as TerminalColour from "./TerminalColour.js"

@@ -156,7 +156,7 @@ describe("esms zalo send-image", () => {
         const result = yield* run([...send, photo, "--timeout", "soon", "--json"])
         expect(result.exitCode).toBe(2)
         expect(result.requests).toEqual([])
-        expect(JSON.parse(result.stdout[0]).errors[0].field).toBe("ESMS_TIMEOUT")
+        expect(JSON.parse(result.stdout[0]).errors[0].field).toBe("--timeout")
       }))
   })
 
@@ -182,6 +182,16 @@ describe("esms zalo send-image", () => {
         expect(result.exitCode).toBe(3)
         expect(result.stderr.join("\n")).toContain("Rejected by eSMS — eSMS answered 101 (AuthorizeFailed)")
         noSecrets(result)
+      }))
+
+    it.effect("the human line names the RequestId, as the accepted and failed lines do", () =>
+      Effect.gen(function*() {
+        const result = yield* run([...send, photo, "--request-id", "order-7"], {
+          answer: answerJson({ CodeResult: "124", CountRegenerate: 0, ErrorMessage: "Duplicate RequestId" })
+        })
+        expect(result.exitCode).toBe(3)
+        expect(result.stderr).toHaveLength(1)
+        expect(result.stderr[0]).toMatch(/^Rejected by eSMS — .*124.* \(RequestId order-7\)$/)
       }))
 
     it.effect("an unknown code is still a rejection", () =>

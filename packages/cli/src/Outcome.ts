@@ -115,6 +115,7 @@ export const fromError = (
     case "RequestTimeout":
     case "DeadlineExceeded":
     case "HttpStatusError":
+    case "ResponseTooLarge":
     case "BodyNotJson":
     case "ResponseDecodeFailed":
       return { status: "failed", tag: error._tag, message: error.message, requestId }

@@ -30,3 +30,7 @@ export * as SimulatorCommand from "./SimulatorCommand.js"
  * @since 0.1.0
  */
 export * as StatusCommand from "./StatusCommand.js"
+/**
+ * @since 0.1.0
+ */
+export * as TerminalText from "./TerminalText.js"

@@ -3,6 +3,9 @@
  * build (`pnpm build`) first.
  */
 import { afterEach, assert, describe, it } from "@effect/vitest"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import * as HostileServer from "./HostileServer.js"
 
 const KEYS = {
@@ -61,5 +64,54 @@ describe("a hostile eSMS, the esms process", () => {
     assert.strictEqual(exited.code, 4, exited.stderr)
     assert.strictEqual(JSON.parse(exited.stdout).tag, "ResponseTooLarge")
     assert.isBelow(exited.maxRssMb, 200)
+  }, 60_000)
+
+  it(
+    "a key with the \\r of a CRLF .env file, a trailing space or only spaces: exit 2 naming the variable",
+    async () => {
+      server = await HostileServer.start((_, res) => res.end("{}"))
+      for (
+        const [name, value] of [
+          ["ESMS_API_KEY", "AK-PROC-SECRET-5151\r"],
+          ["ESMS_SECRET_KEY", "SK-PROC-SECRET-6262 "],
+          ["ESMS_API_KEY", "   "],
+          ["ESMS_OAID", "4097311281936189049\r"]
+        ] as const
+      ) {
+        const env = { ...KEYS, ESMS_BASE_URL: server.baseUrl, [name]: value }
+        const json = await HostileServer.esms(sendImage, env)
+        assert.strictEqual(json.code, 2, json.stderr)
+        const outcome = JSON.parse(json.stdout)
+        assert.strictEqual(outcome.status, "invalid")
+        assert.strictEqual(outcome.errors[0].field, name)
+        assert.include(outcome.errors[0].message, "control characters")
+        const human = await HostileServer.esms(sendImage.filter((a) => a !== "--json"), env)
+        assert.strictEqual(human.code, 2)
+        assert.match(human.stderr, new RegExp(`^Invalid input — nothing was sent:\\n  ${name} must not contain`))
+        for (const output of [json.stdout, json.stderr, human.stdout, human.stderr]) {
+          assert.notInclude(output, "PROC-SECRET")
+          assert.notInclude(output, "    at ", "no stack trace")
+        }
+      }
+      assert.strictEqual(server.seen.length, 0, "nothing sent")
+    },
+    60_000
+  )
+
+  it("esms status from another directory: an unknown id names the store it looked in", async () => {
+    server = await HostileServer.start((_, res) => res.end(JSON.stringify({ CodeResponse: "105" })))
+    const elsewhere = Fs.realpathSync(Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-elsewhere-")))
+    try {
+      const exited = await HostileServer.esms(
+        ["status", "sms-unknown"],
+        { ...KEYS, ESMS_BASE_URL: server.baseUrl },
+        elsewhere
+      )
+      assert.strictEqual(exited.code, 3, exited.stderr)
+      assert.include(exited.stderr, `(no store at ${Path.join(elsewhere, "esms.sqlite")})`)
+      assert.isFalse(Fs.existsSync(Path.join(elsewhere, "esms.sqlite")), "no store created by a lookup")
+    } finally {
+      Fs.rmSync(elsewhere, { recursive: true, force: true })
+    }
   }, 60_000)
 })

@@ -113,6 +113,15 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
           zaloError: -213
         })
 
+        // One line per stored report on stderr, as `esms status` words it (sorted: delivered, then failed).
+        const reportLines = serverOutput.stderr.filter((line) => line.startsWith("callback received: "))
+        expect(reportLines.sort()).toEqual([
+          expect.stringMatching(new RegExp(`^callback received: delivered — SMSID ${smsId}, RequestId esms-[\\w-]+$`)),
+          expect.stringMatching(
+            /^callback received: failed: user has not followed the OA \(-213\) — SMSID [0-9a-f]{32}, RequestId e2e-ko$/
+          )
+        ])
+
         // The URL went to stdout once; the token is in no log line (the server ran at debug).
         expect(serverOutput.stdout).toEqual([exportLine])
         expect(serverOutput.stderr.join("\n")).toContain("callback stored")

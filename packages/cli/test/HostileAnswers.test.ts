@@ -13,6 +13,7 @@ import * as Http from "node:http"
 import type * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as CallbacksCommand from "../src/CallbacksCommand.js"
 import { ENV, run } from "./CliRunner.js"
 
 /** A server on 127.0.0.1, port 0, whose every answer `handler` writes. */
@@ -122,6 +123,26 @@ describe("terminal escapes from the server never reach the terminal", () => {
       assert.notMatch(json.stdout[0], CONTROLS)
       assert.include(JSON.parse(json.stdout[0]).text, "\u001b]0;pwned\u0007")
     }))
+})
+
+describe("callbacks serve's line per report", () => {
+  it("a callback carrying escapes prints as text", () => {
+    const report = Either.getOrThrow(DeliveryReport.fromQueryString(
+      new URLSearchParams({
+        SMSID: "sms-hostile-2",
+        SendStatus: "5",
+        SendFailed: "1",
+        RequestId: `req\u001b]0;x\u0007-2`,
+        error_info: JSON.stringify({ error: -999, message: ATTACK })
+      })
+    ))
+    const line = CallbacksCommand.reportLine(report)
+    assert.strictEqual(
+      line,
+      "callback received: failed:  Accepted — SMSID fakeevil (-999) — SMSID sms-hostile-2, RequestId req-2"
+    )
+    assert.notMatch(line, CONTROLS)
+  })
 })
 
 describe("keys echoed back by the status API never print", () => {

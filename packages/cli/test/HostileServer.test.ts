@@ -114,4 +114,23 @@ describe("a hostile eSMS, the esms process", () => {
       Fs.rmSync(elsewhere, { recursive: true, force: true })
     }
   }, 60_000)
+
+  it("503 with Retry-After: 1, twice: each retry waits the second asked for, then accepted", async () => {
+    server = await HostileServer.start((_, res) => {
+      if (server!.seen.length <= 2) {
+        res.writeHead(503, { "retry-after": "1", "content-type": "text/plain" })
+        return void res.end("busy")
+      }
+      res.writeHead(200, { "content-type": "application/json" })
+      res.end(JSON.stringify({ CodeResult: "100", SMSID: "sms-after-wait", CountRegenerate: 0 }))
+    })
+    const exited = await HostileServer.esms(sendImage, { ...KEYS, ESMS_BASE_URL: server.baseUrl })
+    assert.strictEqual(exited.code, 0, exited.stderr)
+    assert.strictEqual(JSON.parse(exited.stdout).smsId, "sms-after-wait")
+    const at = server.seen.map((s) => s.at)
+    const gaps = at.slice(1).map((t, i) => t - at[i])
+    console.log(`Retry-After: 1 → gaps between attempts ${gaps.join(", ")} ms`)
+    assert.strictEqual(at.length, 3)
+    for (const gap of gaps) assert.isAtLeast(gap, 950)
+  }, 60_000)
 })

@@ -17,6 +17,8 @@ export interface Seen {
   readonly method: string
   readonly url: string
   readonly body: string
+  /** When the request had arrived (Date.now()). */
+  readonly at: number
 }
 
 export interface Server {
@@ -42,7 +44,7 @@ export const start = (handler: Handler): Promise<Server> =>
     const server = Http.createServer((request, response) => {
       let body = ""
       request.setEncoding("utf8").on("data", (chunk: string) => (body += chunk)).on("end", () => {
-        const entry = { method: request.method ?? "", url: request.url ?? "", body }
+        const entry = { method: request.method ?? "", url: request.url ?? "", body, at: Date.now() }
         seen.push(entry)
         handler(entry, response, (bytes) => (written += bytes))
       })

@@ -149,6 +149,19 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
       }
     }).pipe(Effect.provide(Env)), { timeout: 20_000 })
 
+  it.scopedLive("a callback carrying escape sequences: neither the report line nor the debug log prints them", () =>
+    Effect.gen(function*() {
+      const { serverOutput, url } = yield* setup
+      const query = "SMSID=sms-esc-1&SendStatus=5&SendSuccess=1&RequestId=r%1B%5D0%3Bpwned%07%1B%5B2J-1"
+      const answer = yield* Effect.promise(() => fetch(`${url}?${query}`))
+      expect(answer.status).toBe(200)
+      const printed = serverOutput.stderr.join("\n")
+      expect(printed).toContain("callback received: delivered — SMSID sms-esc-1, RequestId r-1")
+      expect(printed).toContain("callback stored")
+      // eslint-disable-next-line no-control-regex
+      expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    }).pipe(Effect.provide(Env)))
+
   it.scopedLive("--callback without ESMS_CALLBACK_URL, or with --callback-url: exit 2, nothing sent", () =>
     Effect.gen(function*() {
       const { esms, simulator, url } = yield* setup

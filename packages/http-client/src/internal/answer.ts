@@ -39,33 +39,47 @@ export const read = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number
 ): Effect.Effect<Answer, TransportError.ResponseTooLarge | HttpClientError.ResponseError> =>
-  Effect.flatMap(Clock.currentTimeMillis, (now) => {
+  Effect.suspend(() => {
     const status = response.status
-    const retryAfter = status === 429 || status >= 500
-      ? retryAfterMillis(response.headers["retry-after"], now)
-      : undefined
-    const tooLarge = new TransportError.ResponseTooLarge({ status, limitBytes: maxBytes })
-    const declared = response.headers["content-length"]
-    const length = declared !== undefined && DIGITS.test(declared) ? Number(declared) : undefined
-    // A Content-Length within the cap bounds the body (the HTTP parser reads no more): one plain read.
-    if (length !== undefined && length <= maxBytes) {
-      return Effect.map(response.text, (body) => ({ status, body, retryAfterMillis: retryAfter }))
-    }
-    // Refused before the first chunk when announced too large; else counted while it streams.
-    const limit = length === undefined ? maxBytes : -1
-    return response.stream.pipe(
-      Stream.mapAccumEffect(0, (total, chunk: Uint8Array) => {
-        const next = total + chunk.length
-        return next > limit ? Effect.fail(tooLarge) : Effect.succeed([next, chunk] as const)
-      }),
-      Stream.runCollect,
-      Effect.map((chunks) => ({
-        status,
-        body: Buffer.concat(Array.from(chunks)).toString("utf8"),
-        retryAfterMillis: retryAfter
-      }))
-    )
+    const header = status === 429 || status >= 500 ? response.headers["retry-after"] : undefined
+    return header === undefined
+      ? readBody(response, status, maxBytes, undefined)
+      // An HTTP date is read on the Clock, so the TestClock drives it.
+      : Effect.flatMap(
+        Clock.currentTimeMillis,
+        (now) => readBody(response, status, maxBytes, retryAfterMillis(header, now))
+      )
   })
+
+const readBody = (
+  response: HttpClientResponse.HttpClientResponse,
+  status: number,
+  maxBytes: number,
+  retryAfter: number | undefined
+): Effect.Effect<Answer, TransportError.ResponseTooLarge | HttpClientError.ResponseError> => {
+  const declared = response.headers["content-length"]
+  const length = declared !== undefined && DIGITS.test(declared) ? Number(declared) : undefined
+  // A Content-Length within the cap bounds the body (the HTTP parser reads no more): one plain read.
+  if (length !== undefined && length <= maxBytes) {
+    return Effect.map(response.text, (body) => ({ status, body, retryAfterMillis: retryAfter }))
+  }
+  // Refused before the first chunk when announced too large; else counted while it streams.
+  const limit = length === undefined ? maxBytes : -1
+  return response.stream.pipe(
+    Stream.mapAccumEffect(0, (total, chunk: Uint8Array) => {
+      const next = total + chunk.length
+      return next > limit
+        ? Effect.fail(new TransportError.ResponseTooLarge({ status, limitBytes: maxBytes }))
+        : Effect.succeed([next, chunk] as const)
+    }),
+    Stream.runCollect,
+    Effect.map((chunks) => ({
+      status,
+      body: Buffer.concat(Array.from(chunks)).toString("utf8"),
+      retryAfterMillis: retryAfter
+    }))
+  )
+}
 
 const retryAfterOf = (error: unknown): number =>
   typeof error === "object" && error !== null && "retryAfterMillis" in error &&

@@ -6,8 +6,9 @@
  *   wrong or missing token gets 403 (compared in constant time). The token is never logged.
  * - It answers at once: the report is stored (one SQLite insert) and 200 goes back; a repeated
  *   callback (same SMSID, status and result) is stored once and still gets 200, so eSMS stops.
- * - A query that is not a report gets 400, a request other than GET 405, an overlong URL 414, a body
- *   413; nothing a caller sends makes the app fail.
+ * - A query that is not a report, or whose percent-encoding is broken, gets 400; a request other than
+ *   GET 405, an overlong URL 414, a body 413; nothing a caller sends makes the app fail. A socket that
+ *   dribbles its headers is cut at 10 s.
  *
  * {@link httpApp} can be mounted in any Effect HTTP server; {@link serve} / {@link layer} run it on
  * its own Node server, with tracing off (a span would record the URL, token included).
@@ -52,6 +53,8 @@ export interface AppOptions {
   readonly path?: string | undefined
   /** Default {@link DEFAULT_MAX_URL_LENGTH}. */
   readonly maxUrlLength?: number | undefined
+  /** Runs once per report newly stored (not for eSMS's repeats of one), before the 200 goes back. */
+  readonly onStored?: ((report: DeliveryReport.DeliveryReport) => Effect.Effect<void>) | undefined
 }
 
 const normalizePath = (path: string | undefined) => (path ?? DEFAULT_PATH).replace(/\/+$/, "")
@@ -65,6 +68,21 @@ const answer = (status: number, text: string, close = false) =>
 const hasBody = (headers: Readonly<Record<string, string | undefined>>) =>
   headers["transfer-encoding"] !== undefined ||
   (headers["content-length"] !== undefined && headers["content-length"] !== "0")
+
+/**
+ * Whether every field of a query string decodes: each `%` starts an escape, and the escapes are UTF-8.
+ *
+ * @since 0.1.0
+ */
+export const isWellEncoded = (query: string): boolean => {
+  if (!query.includes("%")) return true
+  try {
+    for (const part of query.split("&")) decodeURIComponent(part.replace(/\+/g, " "))
+    return true
+  } catch {
+    return false
+  }
+}
 
 /**
  * The receiver as an app: checks the token, decodes the report, stores it, answers.
@@ -88,9 +106,12 @@ export const httpApp = (
     // Checked before anything else is read: without the token, a caller learns nothing.
     if (!CallbackToken.matches(options.token, token)) return answer(403, "Forbidden")
     if (request.method !== "GET" && request.method !== "HEAD") return answer(405, "Method Not Allowed")
+    const query = queryAt === -1 ? "" : request.url.slice(queryAt + 1)
+    // URLSearchParams reads a broken escape (%FF%FE) as U+FFFD: two SMSIDs would become one.
+    if (!isWellEncoded(query)) return answer(400, "Invalid percent-encoding in the query")
     let params: URLSearchParams
     try {
-      params = new URLSearchParams(queryAt === -1 ? "" : request.url.slice(queryAt + 1))
+      params = new URLSearchParams(query)
     } catch {
       return answer(400, "Unreadable query")
     }
@@ -101,6 +122,7 @@ export const httpApp = (
     }
     const report = decoded.right
     const stored = yield* DeliveryReports.DeliveryReports.pipe(Effect.flatMap((store) => store.record(report)))
+    if (stored && options.onStored !== undefined) yield* options.onStored(report)
     yield* Effect.logDebug(stored ? "callback stored" : "callback repeated, already stored").pipe(
       Effect.annotateLogs({ smsId: report.smsId, status: report.sendStatus, requestId: report.requestId ?? "" })
     )
@@ -175,8 +197,15 @@ export const serve = (
 ): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope | DeliveryReports.DeliveryReports> =>
   Effect.gen(function*() {
     const server = yield* NodeHttpServer.make(
-      // Slow or oversized requests are cut by Node before they reach the app.
-      () => Http.createServer({ maxHeaderSize: 16 * 1024, headersTimeout: 10_000, requestTimeout: 15_000 }),
+      // Slow or oversized requests are cut by Node before they reach the app. Node checks the timeouts
+      // every `connectionsCheckingInterval` (30 s unless told): a slowloris socket lived ~32 s.
+      () =>
+        Http.createServer({
+          maxHeaderSize: 16 * 1024,
+          headersTimeout: 10_000,
+          requestTimeout: 15_000,
+          connectionsCheckingInterval: 1_000
+        }),
       { host: options.host ?? "127.0.0.1", port: options.port ?? 0 }
     )
     yield* server.serve(httpApp(options)).pipe(

@@ -10,6 +10,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Net from "node:net"
 import { CallbackReceiver, CallbackToken } from "../src/index.js"
 import { callbackPath, layer, request, tempStoreFile, TOKEN } from "./Fixtures.js"
 
@@ -145,6 +146,56 @@ describe("CallbackReceiver", () => {
       assert.include(lines.join("\n"), "callback repeated, already stored")
       assert.notInclude(lines.join("\n"), Redacted.value(TOKEN))
     }))
+})
+
+describe("CallbackReceiver against hostile callers", () => {
+  it.scopedLive("an invalid percent-encoding (%FF%FE) gets 400, not a report with U+FFFD: two SMSIDs never collapse", () =>
+    Effect.gen(function*() {
+      const { get, store } = yield* setup
+      for (const smsId of ["%FF%FE", "%FE%FF", "abc%E0%A4", "abc%zz", "%"]) {
+        const answer = yield* get(callbackPath(`SMSID=${smsId}&SendStatus=5&SendSuccess=1`))
+        assert.strictEqual(answer.status, 400, smsId)
+        assert.match(answer.body, /percent-encoding/)
+      }
+      const badError = yield* get(callbackPath("SMSID=sms-ok-1&SendStatus=5&error_info=%C3%28"))
+      assert.strictEqual(badError.status, 400)
+      assert.strictEqual(yield* store.count, 0)
+      // Valid UTF-8, encoded or not, and + for a space, are read as before.
+      const good = yield* get(callbackPath("SMSID=sms-%C3%A9-1&SendStatus=5&SendSuccess=1&error_info=a+b%20c"))
+      assert.strictEqual(good.status, 200)
+      const stored = Option.getOrThrow(yield* store.latest("sms-é-1"))
+      assert.strictEqual(stored.report.errorInfo, "a b c")
+    }))
+
+  it.scopedLive(
+    "a slowloris socket that dribbles its headers is cut at the headers timeout (10 s)",
+    () =>
+      Effect.gen(function*() {
+        const { receiver } = yield* setup
+        const started = Date.now()
+        const closedAfter = yield* Effect.async<number>((resume) => {
+          const socket = Net.connect(receiver.port, "127.0.0.1", () => {
+            socket.write(`GET ${CallbackReceiver.DEFAULT_PATH}/${Redacted.value(TOKEN)}?SMSID=x HTTP/1.1\r\n`)
+          })
+          // One header line every half second, never the blank line that ends them.
+          let n = 0
+          const drip = setInterval(() => socket.write(`X-Drip-${n++}: a\r\n`), 500)
+          socket.on("error", () => {})
+          socket.on("close", () => {
+            clearInterval(drip)
+            resume(Effect.succeed(Date.now() - started))
+          })
+          return Effect.sync(() => {
+            clearInterval(drip)
+            socket.destroy()
+          })
+        }).pipe(Effect.timeout("20 seconds"), Effect.orDie)
+        console.log(`slowloris socket cut after ${closedAfter} ms`)
+        assert.isAtLeast(closedAfter, 9_000)
+        assert.isAtMost(closedAfter, 12_500, `cut after ${closedAfter} ms`)
+      }),
+    { timeout: 30_000 }
+  )
 })
 
 describe("CallbackToken", () => {

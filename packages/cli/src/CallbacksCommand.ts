@@ -8,6 +8,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { CallbackReceiver, CallbackToken } from "@esms-effect/callback-receiver"
+import { DeliveryReport } from "@esms-effect/core"
 import { DeliveryReports } from "@esms-effect/store"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -19,6 +20,7 @@ import * as Redacted from "effect/Redacted"
 import * as Path from "node:path"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
+import * as TerminalText from "./TerminalText.js"
 
 /**
  * The store file option shared by `callbacks serve` and `status`: `--store`, else `ESMS_STORE`, else
@@ -80,8 +82,22 @@ export const banner = (listening: string, storeFile: string): string =>
   [
     `Callback receiver listening on ${listening}; reports are stored in ${storeFile}.`,
     "The line on stdout is the callback URL to give eSMS. It holds a secret token: keep it out of",
-    "shared logs. Set ESMS_CALLBACK_TOKEN to keep the same URL across restarts. Press Ctrl-C to stop."
+    "shared logs. Set ESMS_CALLBACK_TOKEN to keep the same URL across restarts. Each report stored prints",
+    "one line here. Press Ctrl-C to stop."
   ].join("\n")
+
+/**
+ * The line `callbacks serve` prints (on stderr) for each report it stores: the fate and the ids, as
+ * `esms status` shows them — never the token or a key, and without the control characters a caller
+ * could put in a callback.
+ *
+ * @since 0.1.0
+ */
+export const reportLine = (report: DeliveryReport.DeliveryReport): string =>
+  TerminalText.line(
+    `callback received: ${DeliveryReport.describeFate(DeliveryReport.fate(report))} — SMSID ${report.smsId}` +
+      (report.requestId === undefined ? "" : `, RequestId ${report.requestId}`)
+  )
 
 const checkPublicUrl = (raw: string): Effect.Effect<void, ConfigError.ConfigError> => {
   const url = URL.canParse(raw) ? new URL(raw) : undefined
@@ -104,7 +120,8 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
       token,
       port: args.port,
       host: args.host,
-      publicUrl: Option.getOrUndefined(args.publicUrl)
+      publicUrl: Option.getOrUndefined(args.publicUrl),
+      onStored: (report) => Console.error(reportLine(report))
     }).pipe(Effect.provide(reports))
     const listening = `http://${receiver.host.includes(":") ? `[${receiver.host}]` : receiver.host}:${receiver.port}`
     yield* Console.error(banner(listening, Path.resolve(args.store)))

@@ -25,6 +25,7 @@ import * as Outcome from "./Outcome.js"
 import * as SendImageCommand from "./SendImageCommand.js"
 import * as SimulatorCommand from "./SimulatorCommand.js"
 import * as StatusCommand from "./StatusCommand.js"
+import * as TerminalText from "./TerminalText.js"
 
 /** This package's version, printed by `esms --version`. @since 0.1.0 */
 export const VERSION = "0.1.0"
@@ -111,7 +112,11 @@ const usageError = (message: string) =>
   Effect.zipRight(Console.error(message), Effect.fail(ValidationError.invalidValue(HelpDoc.p(message))))
 
 // Logs (`--log-level debug`) go to stderr: stdout is for the outcome, one JSON object under --json.
-const StderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))
+// logfmt leaves a value without spaces unquoted, escape sequences and all (a callback's RequestId).
+const StderrLogger = Logger.replace(
+  Logger.defaultLogger,
+  Logger.withConsoleError(Logger.map(Logger.logfmtLogger, TerminalText.line))
+)
 
 // The usage error as plain text (@effect/cli already printed it, styled, on stderr).
 const usageText = (error: ValidationError.ValidationError): string =>

@@ -8,6 +8,7 @@ import type { SendResponse } from "@esms-effect/core"
 
 import type { EsmsClient } from "@esms-effect/http-client"
 import * as ConfigError from "effect/ConfigError"
+import * as TerminalText from "./TerminalText.js"
 
 /**
  * Exit codes, as documented in the README and `--help`.
@@ -117,6 +118,7 @@ export const fromError = (
     case "RequestTimeout":
     case "DeadlineExceeded":
     case "HttpStatusError":
+    case "ResponseTooLarge":
     case "BodyNotJson":
     case "ResponseDecodeFailed":
       return { status: "failed", tag: error._tag, message: error.message, requestId }
@@ -131,41 +133,47 @@ export const fromError = (
  * @since 0.1.0
  */
 export const render = (outcome: Outcome): { readonly text: string; readonly stderr: boolean } => {
+  // Every value may come from eSMS, a callback or a file: printed without control characters.
+  const safe = TerminalText.line
   switch (outcome.status) {
     case "accepted": {
-      const requestId = outcome.requestId === null ? "" : ` (RequestId ${outcome.requestId})`
+      const requestId = outcome.requestId === null ? "" : ` (RequestId ${safe(outcome.requestId)})`
       return outcome.deduplicated
         ? {
           text: `Accepted — already sent earlier, eSMS de-duplicated this retry; SMSID unknown${requestId}`,
           stderr: false
         }
-        : { text: `Accepted — SMSID ${outcome.smsId ?? "(none returned)"}${requestId}`, stderr: false }
+        : {
+          text: `Accepted — SMSID ${outcome.smsId === null ? "(none returned)" : safe(outcome.smsId)}${requestId}`,
+          stderr: false
+        }
     }
     case "rejected":
       return {
-        text: `Rejected by eSMS — ${outcome.message}` +
-          (outcome.requestId === null ? "" : ` (RequestId ${outcome.requestId})`),
+        text: `Rejected by eSMS — ${safe(outcome.message)}` +
+          (outcome.requestId === null ? "" : ` (RequestId ${safe(outcome.requestId)})`),
         stderr: true
       }
     case "invalid":
       return {
-        text: ["Invalid input — nothing was sent:", ...outcome.errors.map((e) => `  ${e.field} ${e.message}`)].join(
-          "\n"
-        ),
+        text: [
+          "Invalid input — nothing was sent:",
+          ...outcome.errors.map((e) => `  ${safe(e.field)} ${safe(e.message)}`)
+        ].join("\n"),
         stderr: true
       }
     case "failed":
       return {
-        text: `Not delivered to eSMS — ${outcome.message}` +
-          (outcome.requestId === null ? "" : `\n  Safe to retry with --request-id ${outcome.requestId}`),
+        text: `Not delivered to eSMS — ${safe(outcome.message)}` +
+          (outcome.requestId === null ? "" : `\n  Safe to retry with --request-id ${safe(outcome.requestId)}`),
         stderr: true
       }
   }
 }
 
 /**
- * The one JSON object `--json` prints.
+ * The one JSON object `--json` prints (control characters escaped, see `TerminalText.json`).
  *
  * @since 0.1.0
  */
-export const toJson = (outcome: Outcome): string => JSON.stringify(outcome)
+export const toJson = (outcome: Outcome): string => TerminalText.json(outcome)

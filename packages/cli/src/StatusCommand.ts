@@ -15,10 +15,12 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
+import * as Path from "node:path"
 import { store } from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
+import * as TerminalText from "./TerminalText.js"
 
 const id = Args.text({ name: "SMSID|REQUEST_ID" }).pipe(
   Args.withDescription("The SMSID eSMS answered, or the RequestId the message was sent with.")
@@ -62,19 +64,29 @@ export const known = (answer: DeliveryStatus.Answer): StatusOutcome => ({
  *
  * @since 0.1.0
  */
-export const render = (outcome: StatusOutcome, id: string): { readonly text: string; readonly stderr: boolean } => {
+export const render = (
+  outcome: StatusOutcome,
+  id: string,
+  /** The store read (an absolute path), and whether it existed: an "unknown" names where it looked. */
+  store?: { readonly path: string; readonly found: boolean }
+): { readonly text: string; readonly stderr: boolean } => {
   switch (outcome.status) {
     case "known": {
-      const ids = `SMSID ${outcome.smsId}` + (outcome.requestId === null ? "" : `, RequestId ${outcome.requestId}`)
+      // The text (Zalo's message, from error_info) and the ids came in a callback or from eSMS.
+      const safe = TerminalText.line
+      const ids = `SMSID ${safe(outcome.smsId)}` +
+        (outcome.requestId === null ? "" : `, RequestId ${safe(outcome.requestId)}`)
       const source = outcome.source === "callback"
         ? `callback received ${outcome.receivedAt}`
         : "asked eSMS (GetSendStatus)"
-      return { text: `${outcome.text} — ${ids} (${source})`, stderr: false }
+      return { text: `${safe(outcome.text)} — ${ids} (${source})`, stderr: false }
     }
     case "rejected":
       return outcome.code === "105"
         ? {
-          text: `unknown — no delivery report is stored for ${id}, and eSMS knows no message with this SMSID ` +
+          text: `unknown — no delivery report is stored for ${TerminalText.line(id)} ` +
+            (store === undefined ? "" : store.found ? `in ${store.path} ` : `(no store at ${store.path}) `) +
+            "and eSMS knows no message with this SMSID " +
             "(105: sent moments ago, older than 7 days, or a RequestId whose callback has not arrived)",
           stderr: true
         }
@@ -127,9 +139,12 @@ export const command = Command.make(
       Effect.flatMap((outcome) =>
         Effect.zipRight(
           args.json
-            ? Console.log(JSON.stringify(outcome))
+            ? Console.log(TerminalText.json(outcome))
             : Effect.suspend(() => {
-              const { stderr, text } = render(outcome, args.id)
+              const { stderr, text } = render(outcome, args.id, {
+                path: Path.resolve(args.store),
+                found: Fs.existsSync(args.store)
+              })
               return stderr ? Console.error(text) : Console.log(text)
             }),
           ExitStatus.set(outcome.status === "known" ? 0 : Outcome.exitCode(outcome))

@@ -38,3 +38,7 @@ export * as StatusCommand from "./StatusCommand.js"
  * @since 0.1.0
  */
 export * as TerminalColour from "./TerminalColour.js"
+/**
+ * @since 0.1.0
+ */
+export * as TerminalText from "./TerminalText.js"

@@ -113,6 +113,15 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
           zaloError: -213
         })
 
+        // One line per stored report on stderr, as `esms status` words it (sorted: delivered, then failed).
+        const reportLines = serverOutput.stderr.filter((line) => line.startsWith("callback received: "))
+        expect(reportLines.sort()).toEqual([
+          expect.stringMatching(new RegExp(`^callback received: delivered — SMSID ${smsId}, RequestId esms-[\\w-]+$`)),
+          expect.stringMatching(
+            /^callback received: failed: user has not followed the OA \(-213\) — SMSID [0-9a-f]{32}, RequestId e2e-ko$/
+          )
+        ])
+
         // The URL went to stdout once; the token is in no log line (the server ran at debug).
         expect(serverOutput.stdout).toEqual([exportLine])
         expect(serverOutput.stderr.join("\n")).toContain("callback stored")
@@ -139,6 +148,19 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
         expect([...r.stdout, ...r.stderr].join("\n")).not.toContain(plain(account.secretKey))
       }
     }).pipe(Effect.provide(Env)), { timeout: 20_000 })
+
+  it.scopedLive("a callback carrying escape sequences: neither the report line nor the debug log prints them", () =>
+    Effect.gen(function*() {
+      const { serverOutput, url } = yield* setup
+      const query = "SMSID=sms-esc-1&SendStatus=5&SendSuccess=1&RequestId=r%1B%5D0%3Bpwned%07%1B%5B2J-1"
+      const answer = yield* Effect.promise(() => fetch(`${url}?${query}`))
+      expect(answer.status).toBe(200)
+      const printed = serverOutput.stderr.join("\n")
+      expect(printed).toContain("callback received: delivered — SMSID sms-esc-1, RequestId r-1")
+      expect(printed).toContain("callback stored")
+      // eslint-disable-next-line no-control-regex
+      expect(printed).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+    }).pipe(Effect.provide(Env)))
 
   it.scopedLive("--callback without ESMS_CALLBACK_URL, or with --callback-url: exit 2, nothing sent", () =>
     Effect.gen(function*() {

@@ -29,7 +29,8 @@ const optionalNullable = <S extends Schema.Schema.Any>(schema: S) =>
  */
 export class SendResponse extends Schema.Class<SendResponse>("@esms-effect/core/SendResponse")({
   CodeResult: StringOrNumber,
-  SMSID: optionalNullable(Schema.String),
+  // A number too: eSMS's own samples have `CodeResult` both ways, and an SMSID is no different.
+  SMSID: optionalNullable(StringOrNumber),
   CountRegenerate: optionalNullable(NumberOrNumeric),
   ErrorMessage: optionalNullable(Schema.String)
 }) {}
@@ -49,6 +50,17 @@ export class Accepted extends Schema.Class<Accepted>("@esms-effect/core/Accepted
   requestId: Schema.optionalWith(Schema.String, { exact: true }),
   deduplicated: Schema.Boolean.pipe(Schema.propertySignature, Schema.withConstructorDefault(() => false))
 }) {}
+
+// A number as written in the JSON text, before JSON.parse rounds one beyond 2^53.
+const NUMBER_FIELD = (field: string) => new RegExp(`"${field}"\\s*:\\s*(-?\\d+(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)`)
+
+/**
+ * `field` of a JSON answer as its text has it, when it is a number there: an id of 20 digits stays
+ * exact (`JSON.parse` would round it). `undefined` when the field is not a number in `body`.
+ *
+ * @since 0.1.0
+ */
+export const numberAsWritten = (body: string, field: string): string | undefined => NUMBER_FIELD(field).exec(body)?.[1]
 
 /**
  * `Accepted` for 100, otherwise the code's tagged error (or `UnknownResultCode`).

@@ -16,7 +16,7 @@ import * as Schema from "effect/Schema"
 /** Longest text eSMS accepts, counted in code points (what a reader sees). @since 0.1.0 */
 export const MAX_TEXT_LENGTH = 2000
 
-/** Longest RequestId eSMS accepts. @since 0.1.0 */
+/** Longest RequestId eSMS accepts, counted in code points as the text is. @since 0.1.0 */
 export const MAX_REQUEST_ID_LENGTH = 50
 
 /** Counts Unicode code points, so Vietnamese and emoji count as one character each. @since 0.1.0 */
@@ -26,8 +26,6 @@ export const codePointLength = (s: string): number => {
   return n
 }
 
-const AString = Schema.String.annotations({ message: () => "must be a string" })
-
 const parseUrl = (s: string): URL | undefined => {
   try {
     return new URL(s)
@@ -35,6 +33,48 @@ const parseUrl = (s: string): URL | undefined => {
     return undefined
   }
 }
+
+// Half of a surrogate pair (from a JSON "\ud83d", or a string cut in the middle of an emoji): no
+// recipient can read it, and it would go on the wire as an escape.
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+const AString = Schema.String.annotations({ message: () => "must be a string" }).pipe(
+  Schema.filter((s) =>
+    !LONE_SURROGATE.test(s) || "must not contain a lone surrogate (half of an emoji or other character)"
+  )
+)
+
+// Control and invisible format characters (zero-width spaces, bidirectional marks…).
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u
+
+// Controls a message text has no use for: all but the tab and the line breaks.
+// eslint-disable-next-line no-control-regex
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/
+
+// Something a reader can see: not whitespace, not a control or an invisible format character.
+const VISIBLE = /[^\s\p{Cc}\p{Cf}]/u
+
+// What the URL parser drops or reinterprets without a word — leading and trailing spaces, a tab or a
+// line break anywhere, a backslash read as a slash — and invisible characters. Refused, not mended: the
+// URL that goes out is then the URL that was checked, character for character.
+const NOT_AS_TYPED = /[\s\p{Cc}\p{Cf}\\]/u
+
+// (Checked on what parses as a URL: anything else is told it must be one, by the field's own rule.)
+const UrlString = AString.pipe(
+  Schema.filter((s) =>
+    !NOT_AS_TYPED.test(s) || parseUrl(s) === undefined ||
+    "must not contain spaces, tabs, line breaks, control characters or backslashes (write %20 for a space, / for \\)"
+  )
+)
+
+// A photo is fetched by Zalo's servers: a user name or password in its URL would be handed to them.
+const ImageUrlString = UrlString.pipe(
+  Schema.filter((s) => {
+    const url = parseUrl(s)
+    return url === undefined || (url.username === "" && url.password === "") ||
+      "must not contain a user name or password (user:pass@)"
+  })
+)
 
 const isHttpUrl = (s: string) => {
   const url = parseUrl(s)
@@ -51,6 +91,7 @@ const IMAGE_PATH = /\.(jpe?g|png)$/i
 export const UserId = AString.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
   Schema.filter((s) => !/\s/.test(s) || "must not contain spaces"),
+  Schema.filter((s) => !CONTROL_OR_FORMAT.test(s) || "must not contain control or invisible characters"),
   Schema.filter((s) => s.length <= 64 || "must be at most 64 characters"),
   Schema.brand("@esms-effect/core/UserId")
 ).annotations({
@@ -67,6 +108,8 @@ export type UserId = typeof UserId.Type
  */
 export const Text = AString.pipe(
   Schema.filter((s) => s.trim().length > 0 || "must not be empty or only spaces"),
+  Schema.filter((s) => VISIBLE.test(s) || "must have a visible character (not only zero-width or control characters)"),
+  Schema.filter((s) => !TEXT_CONTROL.test(s) || "must not contain control characters (line breaks and tabs are fine)"),
   Schema.filter((s) => {
     const n = codePointLength(s)
     return n <= MAX_TEXT_LENGTH || `must be at most ${MAX_TEXT_LENGTH} characters (it has ${n})`
@@ -74,7 +117,9 @@ export const Text = AString.pipe(
 ).annotations({
   identifier: "Text",
   arbitrary: () => (fc) =>
-    fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }).filter((s) => s.trim().length > 0)
+    fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }).filter((s) =>
+      s.trim().length > 0 && VISIBLE.test(s) && !TEXT_CONTROL.test(s)
+    )
 })
 
 /**
@@ -82,7 +127,7 @@ export const Text = AString.pipe(
  *
  * @since 0.1.0
  */
-export const ImageUrl = AString.pipe(
+export const ImageUrl = ImageUrlString.pipe(
   Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL"),
   Schema.filter((s) => IMAGE_PATH.test(new URL(s).pathname) || "must be a .jpg, .jpeg or .png file (its path ends so)")
 ).annotations({
@@ -101,7 +146,7 @@ export const ImageUrl = AString.pipe(
  *
  * @since 0.1.0
  */
-export const CallbackUrl = AString.pipe(
+export const CallbackUrl = UrlString.pipe(
   Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL")
 ).annotations({
   identifier: "CallbackUrl",
@@ -115,9 +160,12 @@ export const CallbackUrl = AString.pipe(
  */
 export const RequestId = AString.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
-  Schema.filter((s) =>
-    s.length <= MAX_REQUEST_ID_LENGTH || `must be at most ${MAX_REQUEST_ID_LENGTH} characters (it has ${s.length})`
-  )
+  Schema.filter((s) => s.trim().length > 0 || "must not be only spaces"),
+  Schema.filter((s) => !CONTROL_OR_FORMAT.test(s) || "must not contain control or invisible characters"),
+  Schema.filter((s) => {
+    const n = codePointLength(s)
+    return n <= MAX_REQUEST_ID_LENGTH || `must be at most ${MAX_REQUEST_ID_LENGTH} characters (it has ${n})`
+  })
 ).annotations({
   identifier: "RequestId",
   arbitrary: () => (fc) => fc.stringMatching(/^[A-Za-z0-9_.:-]{1,50}$/)

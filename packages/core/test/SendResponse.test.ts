@@ -113,6 +113,17 @@ describe("SendResponse.interpret", () => {
     assert.isUndefined(Either.getOrThrow(error).errorMessage)
   })
 
+  it("accepts SMSID as a number with CodeResult \"100\", as CodeResult is", () => {
+    const accepted = Either.getOrThrow(interpret({ CodeResult: "100", SMSID: 2207040001, CountRegenerate: 0 }))
+    assert.strictEqual(accepted.smsId, "2207040001")
+  })
+
+  it("numberAsWritten keeps every digit of a number JSON.parse would round", () => {
+    const body = `{"CodeResult":"100","SMSID": 123456789012345678901}`
+    assert.strictEqual(SendResponse.numberAsWritten(body, "SMSID"), "123456789012345678901")
+    assert.isUndefined(SendResponse.numberAsWritten(`{"SMSID":"abc"}`, "SMSID"))
+  })
+
   it("ignores fields it does not model", () => {
     const accepted = Either.getOrThrow(
       interpret({ CodeResult: "100", SMSID: "s1", CountRegenerate: 0, Extra: { nested: true }, Balance: 9 })

@@ -11,6 +11,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Credentials, ResultCode, SendRequest, SendResponse, ZaloMessage } from "@esms-effect/core"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -20,11 +21,13 @@ import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import type * as BatchOutcome from "./BatchOutcome.js"
+import * as Answer from "./internal/answer.js"
 import * as Pacer from "./internal/pacer.js"
 import * as TransportError from "./TransportError.js"
 
@@ -43,6 +46,14 @@ export const DEFAULT_TIMEOUT: Duration.DurationInput = "15 seconds"
 /** Time allowed for a whole send: every attempt and the waits between them. @since 0.1.0 */
 export const DEFAULT_DEADLINE: Duration.DurationInput = "60 seconds"
 
+/**
+ * The largest answer body read (1 MiB). An eSMS answer is a few hundred bytes; anything beyond the cap
+ * fails as `ResponseTooLarge` without being read, so a broken or hostile server cannot fill the memory.
+ *
+ * @since 0.1.0
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
+
 /** Attempts of one send under the default retry policy (the first and up to 4 retries). @since 0.1.0 */
 export const DEFAULT_MAX_ATTEMPTS = 5
 
@@ -56,6 +67,8 @@ export type AttemptFailure = TransportError.TransportError | ResultCode.ResultCo
 /**
  * The default retry policy: exponential backoff from 250 ms (×2, jittered), at most `maxAttempts`
  * attempts in all. Only retryable failures reach it (see {@link isRetryable}); the deadline bounds it.
+ * Whatever the policy, an answer's `Retry-After` (503, 429) is honoured: the next attempt waits at
+ * least that long, and a wait that would end past the deadline ends the retries at once.
  *
  * @since 0.1.0
  */
@@ -168,6 +181,8 @@ export interface Options {
   readonly retry?: Schedule.Schedule<unknown, AttemptFailure> | undefined
   /** Allow a plain `http://` base URL on a host that is not loopback (the keys then cross in clear). */
   readonly allowInsecureHttp?: boolean | undefined
+  /** The largest answer body read. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
+  readonly maxResponseBytes?: number | undefined
 }
 
 /**
@@ -231,6 +246,13 @@ const describeParseError = (error: ParseResult.ParseError): string =>
     .map((issue) => issue.path.length === 0 ? issue.message : `${issue.path.join(".")}: ${issue.message}`)
     .join("; ")
 
+// An SMSID sent as a JSON number, kept digit for digit (JSON.parse rounds beyond 2^53).
+const exactSmsId = (json: unknown, body: string, response: SendResponse.SendResponse): SendResponse.SendResponse => {
+  if (typeof (json as { SMSID?: unknown }).SMSID !== "number") return response
+  const written = SendResponse.numberAsWritten(body, "SMSID")
+  return written === undefined ? response : new SendResponse.SendResponse({ ...response, SMSID: written })
+}
+
 /**
  * Builds the service on the `HttpClient` in context.
  *
@@ -247,6 +269,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
 
     const deadline = Duration.decode(options.deadline ?? DEFAULT_DEADLINE)
     const schedule = options.retry ?? retrySchedule(options.maxAttempts)
+    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
 
     const onHttpError = (error: HttpClientError.HttpClientError) =>
       TransportError.fromHttpClientError(error, (text) => Credentials.scrub(credentials, text))
@@ -254,17 +277,16 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
     const decodeResponse = Schema.decodeUnknownEither(SendResponse.SendResponse)
 
     const readAnswer = (
-      status: number,
-      body: string,
+      { body, retryAfterMillis, status }: Answer.Answer,
       requestId: string | undefined
     ): Either.Either<SendResponse.Accepted, TransportError.TransportError | ResultCode.ResultCodeError> => {
-      return TransportError.readJson(status, body, scrubbed).pipe(
+      return TransportError.readJson(status, body, scrubbed, retryAfterMillis).pipe(
         Either.flatMap((json) =>
           Either.mapLeft(decodeResponse(json), (error) =>
             new TransportError.ResponseDecodeFailed({
               detail: scrubbed(describeParseError(error)),
               excerpt: scrubbed(body)
-            }))
+            })).pipe(Either.map((response) => exactSmsId(json, body, response)))
         ),
         // The vendor's ErrorMessage ends up in our error's message: it must not carry the keys either.
         Either.map((response) =>
@@ -284,13 +306,13 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
           HttpClientRequest.bodyText(body, CONTENT_TYPE)
         )
       ).pipe(
-        Effect.flatMap((response) => Effect.map(response.text, (text) => [response.status, text] as const)),
-        Effect.mapError(onHttpError),
+        Effect.flatMap((response) => Answer.read(response, maxResponseBytes)),
+        Effect.mapError((error) => error._tag === "ResponseTooLarge" ? error : onHttpError(error)),
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new TransportError.RequestTimeout({ timeoutMillis: Duration.toMillis(timeout) })
         }),
-        Effect.flatMap(([status, text]) => readAnswer(status, text, requestId))
+        Effect.flatMap((answer) => readAnswer(answer, requestId))
       )
 
     // One send: one RequestId and one body for every attempt, retried by the policy, bounded by the
@@ -324,30 +346,33 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
             Effect.annotateLogs({ "esms.request_id": requestId, "esms.attempt": attempts })
           )
         })
-        return once.pipe(
-          Effect.retry({ schedule, while: isRetryable }),
-          Effect.timeoutFail({
-            duration: deadline,
-            onTimeout: () =>
-              new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
-          }),
-          Effect.tapBoth({
-            onFailure: (error) =>
-              Effect.annotateCurrentSpan({
-                "esms.request_id": requestId,
-                "esms.attempts": attempts,
-                "esms.outcome": error._tag,
-                ...("code" in error ? { "esms.result_code": error.code } : {})
-              }),
-            onSuccess: (accepted) =>
-              Effect.annotateCurrentSpan({
-                "esms.request_id": requestId,
-                "esms.attempts": attempts,
-                "esms.outcome": accepted.deduplicated ? "Deduplicated" : "Accepted",
-                "esms.result_code": accepted.deduplicated ? "124" : SendResponse.ACCEPTED
-              })
-          })
-        )
+        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+          Effect.retry(once, {
+            schedule: Answer.honourRetryAfter(schedule, startedAt + Duration.toMillis(deadline)),
+            while: isRetryable
+          })).pipe(
+            Effect.timeoutFail({
+              duration: deadline,
+              onTimeout: () =>
+                new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
+            }),
+            Effect.tapBoth({
+              onFailure: (error) =>
+                Effect.annotateCurrentSpan({
+                  "esms.request_id": requestId,
+                  "esms.attempts": attempts,
+                  "esms.outcome": error._tag,
+                  ...("code" in error ? { "esms.result_code": error.code } : {})
+                }),
+              onSuccess: (accepted) =>
+                Effect.annotateCurrentSpan({
+                  "esms.request_id": requestId,
+                  "esms.attempts": attempts,
+                  "esms.outcome": accepted.deduplicated ? "Deduplicated" : "Accepted",
+                  "esms.result_code": accepted.deduplicated ? "124" : SendResponse.ACCEPTED
+                })
+            })
+          )
       })
 
     const sendZaloImage = (input: ZaloMessage.Input | ZaloMessage.ZaloMessage) =>
@@ -445,6 +470,18 @@ const timeoutConfig = (name: string) =>
     Config.mapOrFail((raw) => Either.mapLeft(parseTimeout(raw), (message) => ConfigError.InvalidData([], message)))
   )
 
+// A key or OAID as Credentials accepts it, refused here with the variable's name (never the value).
+const checked = <A>(raw: string, value: A): Either.Either<A, ConfigError.ConfigError> => {
+  const problem = Credentials.problem(raw)
+  return problem === undefined ? Either.right(value) : Either.left(ConfigError.InvalidData([], problem))
+}
+
+// Wrapped at once; not `Config.redacted`, which would hide the rule from the error.
+const keyConfig = (name: string) =>
+  Config.string(name).pipe(Config.mapOrFail((key) => checked(key, Redacted.make(key))))
+
+const oaidConfig = (name: string) => Config.string(name).pipe(Config.mapOrFail((oaid) => checked(oaid, oaid)))
+
 /**
  * The options read from the environment: `ESMS_API_KEY`, `ESMS_SECRET_KEY`, `ESMS_OAID` (required),
  * `ESMS_BASE_URL`, `ESMS_TIMEOUT` (per attempt: seconds, or a duration like "500 millis"),
@@ -453,9 +490,9 @@ const timeoutConfig = (name: string) =>
  * @since 0.1.0
  */
 export const config: Config.Config<Options> = Config.all({
-  apiKey: Config.redacted(Config.nonEmptyString("ESMS_API_KEY")),
-  secretKey: Config.redacted(Config.nonEmptyString("ESMS_SECRET_KEY")),
-  oaid: Config.nonEmptyString("ESMS_OAID"),
+  apiKey: keyConfig("ESMS_API_KEY"),
+  secretKey: keyConfig("ESMS_SECRET_KEY"),
+  oaid: oaidConfig("ESMS_OAID"),
   baseUrl: Config.string("ESMS_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL)),
   timeout: timeoutConfig("ESMS_TIMEOUT").pipe(Config.withDefault(Duration.decode(DEFAULT_TIMEOUT))),
   deadline: timeoutConfig("ESMS_DEADLINE").pipe(Config.withDefault(Duration.decode(DEFAULT_DEADLINE))),

@@ -10,7 +10,8 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Credentials, DeliveryReport, ResultCode } from "@esms-effect/core"
+import { Credentials, DeliveryReport, ResultCode, SendResponse } from "@esms-effect/core"
+import * as Clock from "effect/Clock"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -21,6 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as EsmsClient from "./EsmsClient.js"
+import * as Answer from "./internal/answer.js"
 import * as TransportError from "./TransportError.js"
 
 /** Appended to the base URL. @since 0.1.0 */
@@ -40,7 +42,7 @@ const Count = Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromS
  */
 export class StatusResponse extends Schema.Class<StatusResponse>("@esms-effect/http-client/SendStatus/StatusResponse")({
   CodeResponse: StringOrNumber,
-  SMSID: Schema.optionalWith(Schema.String, { nullable: true, exact: true }),
+  SMSID: Schema.optionalWith(StringOrNumber, { nullable: true, exact: true }),
   SendFailed: Count,
   SendStatus: Count,
   SendSuccess: Count,
@@ -110,6 +112,7 @@ export const make = (
     const url = baseUrl + PATH
     const timeout = Duration.decode(options.timeout ?? EsmsClient.DEFAULT_TIMEOUT)
     const deadline = Duration.decode(options.deadline ?? EsmsClient.DEFAULT_DEADLINE)
+    const maxResponseBytes = options.maxResponseBytes ?? EsmsClient.DEFAULT_MAX_RESPONSE_BYTES
     const scrubbed = (text: string) => TransportError.excerpt(Credentials.scrub(credentials, text))
 
     const onHttpError = (error: HttpClientError.HttpClientError) =>
@@ -117,10 +120,9 @@ export const make = (
 
     const readAnswer = (
       smsId: string,
-      status: number,
-      body: string
+      { body, retryAfterMillis, status }: Answer.Answer
     ): Either.Either<SendStatusReport, SendStatusError> => {
-      return TransportError.readJson(status, body, scrubbed).pipe(
+      return TransportError.readJson(status, body, scrubbed, retryAfterMillis).pipe(
         Either.flatMap((json) =>
           Either.mapLeft(decodeResponse(json), () =>
             new TransportError.ResponseDecodeFailed({ detail: "not a GetSendStatus answer", excerpt: scrubbed(body) }))
@@ -136,9 +138,11 @@ export const make = (
             )
           }
           const statusCode = response.SendStatus ?? 0
+          // A numeric SMSID digit for digit, as the answer wrote it (JSON.parse rounds beyond 2^53).
+          const answered = SendResponse.numberAsWritten(body, "SMSID") ?? response.SMSID
           return Either.right(
             new SendStatusReport({
-              smsId: response.SMSID ?? smsId,
+              smsId: answered ?? smsId,
               sendStatus: DeliveryReport.sendStatusFromCode(statusCode),
               sendStatusCode: statusCode,
               sendSuccess: response.SendSuccess ?? 0,
@@ -164,34 +168,37 @@ export const make = (
         })
       ).pipe(
         Effect.flatMap((response) =>
-          Effect.map(response.text, (text) =>
-            [response.status, text] as const)
+          Answer.read(response, maxResponseBytes)
         ),
-        Effect.mapError(onHttpError),
+        Effect.mapError((error) => error._tag === "ResponseTooLarge" ? error : onHttpError(error)),
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () => new TransportError.RequestTimeout({ timeoutMillis: Duration.toMillis(timeout) })
         }),
-        Effect.flatMap(([status, text]) => readAnswer(smsId, status, text))
+        Effect.flatMap((answer) => readAnswer(smsId, answer))
       )
 
     const get = (smsId: string) => {
       let attempts = 0
-      return Effect.suspend(() => {
+      const attempt = Effect.suspend(() => {
         attempts++
         return once(smsId)
-      }).pipe(
-        Effect.retry({
-          schedule: EsmsClient.retrySchedule(options.maxAttempts),
+      })
+      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
+        Effect.retry(attempt, {
+          schedule: Answer.honourRetryAfter(
+            EsmsClient.retrySchedule(options.maxAttempts),
+            startedAt + Duration.toMillis(deadline)
+          ),
           while: (error) => "code" in error ? ResultCode.isRetryable(error) : TransportError.isRetryable(error)
-        }),
-        Effect.timeoutFail({
-          duration: deadline,
-          onTimeout: () =>
-            new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
-        }),
-        Effect.withSpan("esms.getSendStatus", { kind: "client", attributes: { "esms.sms_id": smsId } })
-      )
+        })).pipe(
+          Effect.timeoutFail({
+            duration: deadline,
+            onTimeout: () =>
+              new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
+          }),
+          Effect.withSpan("esms.getSendStatus", { kind: "client", attributes: { "esms.sms_id": smsId } })
+        )
     }
 
     return SendStatus.of({ get })

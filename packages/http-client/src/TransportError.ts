@@ -72,10 +72,34 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@esms-ef
  */
 export class HttpStatusError extends Schema.TaggedError<HttpStatusError>("@esms-effect/http-client/HttpStatusError")(
   "HttpStatusError",
-  { status: Schema.Number, excerpt: Schema.String }
+  {
+    status: Schema.Number,
+    excerpt: Schema.String,
+    /** What the answer's `Retry-After` asked for (a 503 or 429, say): the next attempt waits at least this. */
+    retryAfterMillis: Schema.optionalWith(Schema.Number, { exact: true })
+  }
 ) {
   override get message(): string {
-    return `eSMS answered HTTP ${this.status}` + (this.excerpt === "" ? "" : `: ${this.excerpt}`)
+    return `eSMS answered HTTP ${this.status}` +
+      (this.retryAfterMillis === undefined ? "" : ` (retry after ${Math.ceil(this.retryAfterMillis / 1000)} s)`) +
+      (this.excerpt === "" ? "" : `: ${this.excerpt}`)
+  }
+}
+
+/**
+ * The answer's body was larger than any eSMS answer (a few hundred bytes) could be: it was not read
+ * beyond `limitBytes`. Not retried — a server that answers this once will again — and eSMS may have
+ * taken the message.
+ *
+ * @since 0.1.0
+ */
+export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>("@esms-effect/http-client/ResponseTooLarge")(
+  "ResponseTooLarge",
+  { status: Schema.Number, limitBytes: Schema.Number }
+) {
+  override get message(): string {
+    return `eSMS answered HTTP ${this.status} with a body over ${this.limitBytes} bytes ` +
+      "(an eSMS answer is a few hundred): not read further"
   }
 }
 
@@ -120,6 +144,7 @@ export const TransportError = Schema.Union(
   RequestTimeout,
   DeadlineExceeded,
   HttpStatusError,
+  ResponseTooLarge,
   BodyNotJson,
   ResponseDecodeFailed
 )
@@ -194,6 +219,7 @@ export const mayHaveReached = (error: TransportError): boolean => {
   switch (error._tag) {
     case "ConnectionLost":
     case "RequestTimeout":
+    case "ResponseTooLarge":
       return true
     case "HttpStatusError":
       return error.status >= 500
@@ -236,17 +262,26 @@ export const fromHttpClientError = (
 }
 
 /**
- * The JSON of a 2xx answer; otherwise `HttpStatusError`, or `BodyNotJson` for a body that does not
- * parse. `excerptOf` makes the (scrubbed) excerpt an error carries.
+ * The JSON of a 2xx answer; otherwise `HttpStatusError` (with the answer's `Retry-After`, if any), or
+ * `BodyNotJson` for a body that does not parse. `excerptOf` makes the (scrubbed) excerpt an error carries.
  *
  * @since 0.1.0
  */
 export const readJson = (
   status: number,
   body: string,
-  excerptOf: (text: string) => string
+  excerptOf: (text: string) => string,
+  retryAfterMillis?: number | undefined
 ): Either.Either<unknown, HttpStatusError | BodyNotJson> => {
-  if (status < 200 || status > 299) return Either.left(new HttpStatusError({ status, excerpt: excerptOf(body) }))
+  if (status < 200 || status > 299) {
+    return Either.left(
+      new HttpStatusError({
+        status,
+        excerpt: excerptOf(body),
+        ...(retryAfterMillis === undefined ? {} : { retryAfterMillis })
+      })
+    )
+  }
   try {
     return Either.right(JSON.parse(body))
   } catch {

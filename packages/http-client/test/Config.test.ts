@@ -36,6 +36,19 @@ describe("EsmsClient.config", () => {
       assert.isFalse(options.allowInsecureHttp)
     }))
 
+  it.effect("a key or OAID with a space or control character is refused, naming the variable, never quoting it", () =>
+    Effect.gen(function*() {
+      for (const name of ["ESMS_API_KEY", "ESMS_SECRET_KEY", "ESMS_OAID"]) {
+        for (const bad of ["AK-CRLF-SECRET\r", "AK-SPACE-SECRET ", " AK-LEAD-SECRET", "AK-TAB\tSECRET", "   "]) {
+          const error = yield* Effect.flip(readConfig({ [name]: bad }))
+          const text = String(error)
+          assert.include(text, name)
+          assert.include(text, "control characters")
+          assert.notInclude(text, bad.trim() === "" ? "\u0000" : bad.trim())
+        }
+      }
+    }))
+
   it.effect("reads the optional variables", () =>
     Effect.gen(function*() {
       const options = yield* readConfig({

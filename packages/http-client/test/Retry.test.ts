@@ -1,6 +1,7 @@
 /**
  * The retry policy, on the TestClock (no real sleeping), and what a send leaves in logs and spans.
  */
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
 import { assert, describe, it } from "@effect/vitest"
 import { Credentials } from "@esms-effect/core"
 import * as Effect from "effect/Effect"
@@ -133,6 +134,70 @@ describe("retry policy (TestClock)", () => {
       const error = yield* Effect.flip(client.sendZaloImage({ ...message, imageUrl: "nope" }))
       assert.strictEqual(error._tag, "InvalidMessage")
       assert.deepStrictEqual(yield* recorder.requests, [])
+    }))
+})
+
+/** A 503 or 429 with a Retry-After header. */
+const retryAfter = (code: number, value: string): RecordingHttpClient.Respond => (request) =>
+  Effect.sync(() =>
+    HttpClientResponse.fromWeb(
+      request,
+      new Response("busy", { status: code, headers: { "content-type": "text/plain", "retry-after": value } })
+    )
+  )
+
+describe("Retry-After (TestClock)", () => {
+  it.effect("503 with Retry-After: 3 → the next attempt waits 3 s, not the 250 ms backoff", () =>
+    Effect.gen(function*() {
+      const { count, fiber } = yield* start(yield* script(retryAfter(503, "3"), accepted))
+      yield* TestClock.adjust("2999 millis")
+      assert.strictEqual(yield* count, 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* count, 2)
+      const result = yield* Fiber.join(fiber)
+      assert.strictEqual(result.requestId, "retry-1")
+    }))
+
+  it.effect("429 with Retry-After as an HTTP date: waits until that date (on the clock of the send)", () =>
+    Effect.gen(function*() {
+      // The TestClock starts at the epoch: the date is 5 s after it.
+      const { count, fiber } = yield* start(
+        yield* script(retryAfter(429, new Date(5_000).toUTCString()), accepted)
+      )
+      yield* TestClock.adjust("4999 millis")
+      assert.strictEqual(yield* count, 1)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* count, 2)
+      yield* Fiber.join(fiber)
+    }))
+
+  it.effect("Retry-After: 3 on every answer: 5 attempts take 12 s, not ~4 s", () =>
+    Effect.gen(function*() {
+      const { count, fiber } = yield* start(retryAfter(503, "3"))
+      yield* TestClock.adjust("11999 millis")
+      assert.strictEqual(yield* count, 4)
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* count, 5)
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "HttpStatusError")
+      assert.include(error.message, "retry after 3 s")
+    }))
+
+  it.effect("a Retry-After beyond the deadline: no waiting for nothing, the 503 at once", () =>
+    Effect.gen(function*() {
+      const { count, fiber } = yield* start(retryAfter(503, "120"), { deadline: "60 seconds" })
+      yield* TestClock.adjust("1 millis")
+      const error = yield* Effect.flip(Fiber.join(fiber))
+      assert.strictEqual(error._tag, "HttpStatusError")
+      assert.strictEqual(yield* count, 1)
+    }))
+
+  it.effect("an unreadable Retry-After is ignored: the usual backoff", () =>
+    Effect.gen(function*() {
+      const { count, fiber } = yield* start(yield* script(retryAfter(503, "soon"), accepted))
+      yield* TestClock.adjust("300 millis")
+      assert.strictEqual(yield* count, 2)
+      yield* Fiber.join(fiber)
     }))
 })
 

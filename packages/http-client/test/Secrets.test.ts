@@ -16,13 +16,26 @@ import * as RecordingHttpClient from "./RecordingHttpClient.js"
 const keySets = [
   { name: "plain keys", apiKey: "AK-SECRET-123", secretKey: "SK-SECRET-456" },
   // These change under URL encoding, so an echo of a form or query string shows a second spelling.
-  { name: "keys with URL-special characters", apiKey: "AK+SECRET/123=", secretKey: "SK SECRET&456?" }
+  { name: "keys with URL-special characters", apiKey: "AK+SECRET/123=", secretKey: "SK!SECRET&456?*'()" },
+  // A quote and a backslash change under JSON escaping.
+  { name: "keys with JSON-special characters", apiKey: "AK\"SECRET\\123", secretKey: "SK<SECRET>é456" }
 ] as const
 
-/** Every spelling of the keys that could reach a person: raw and URL-encoded. */
+const everyLetterEscaped = (key: string) =>
+  [...key].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")
+
+/** Every spelling of the keys that could reach a person: raw, URL- or form-encoded, JSON-escaped. */
 const spellings = (
   keys: { readonly apiKey: string; readonly secretKey: string }
-) => [...new Set([keys.apiKey, keys.secretKey].flatMap((key) => [key, encodeURIComponent(key)]))]
+) => [
+  ...new Set([keys.apiKey, keys.secretKey].flatMap((key) => [
+    key,
+    encodeURIComponent(key),
+    new URLSearchParams({ k: key }).toString().slice(2),
+    JSON.stringify(key).slice(1, -1),
+    everyLetterEscaped(key)
+  ]))
+]
 
 const assertNoSecrets = (
   keys: { readonly apiKey: string; readonly secretKey: string },

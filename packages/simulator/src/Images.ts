@@ -146,7 +146,7 @@ interface Entry {
  * @since 0.1.0
  */
 export const make = (options: Options = {}): Effect.Effect<Images> =>
-  Effect.gen(function*() {
+  Effect.sync(() => {
     const slowDelay = Duration.decode(options.slowImageDelay ?? "30 seconds")
     const log: Array<Entry> = []
     let large: Uint8Array | undefined

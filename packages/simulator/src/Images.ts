@@ -179,7 +179,7 @@ export const make = (options: Options = {}): Effect.Effect<Images> =>
       const hops = /^\/images\/redirect\/(\d+)$/.exec(path)
       if (hops !== null) {
         const n = Number(hops[1])
-        return Effect.succeed(redirect(entry, n === 0 ? paths.jpeg : redirectPath(n - 1)))
+        return Effect.succeed(n === 0 ? bytes(entry, jpeg, "image/jpeg") : redirect(entry, redirectPath(n - 1)))
       }
       switch (path) {
         case paths.png:

@@ -13,11 +13,13 @@ import { ZaloMessage } from "@esms-effect/core"
 import { type BatchOutcome, EsmsClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
 import { SingleBar } from "cli-progress"
+import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -103,7 +105,7 @@ export interface Checked {
 
 // The first pass: every row checked before anything is sent; bad rows printed as found (memory flat).
 // `onValid` may refuse a good row (the journal says its line was sent with other content). Photos are
-// fetched a few at a time, rows kept in order.
+// checked a chunk of rows at a time (each distinct URL once, a few at once), rows kept in order.
 const check = <E>(
   file: string,
   defaults: BatchFile.Defaults,
@@ -112,9 +114,10 @@ const check = <E>(
   onValid: (row: BatchFile.Row, message: ZaloMessage.ZaloMessage) => Effect.Effect<void, E>
 ) =>
   BatchFile.rows(file, defaults).pipe(
-    Stream.mapEffect((row) => Effect.map(photos.check(row.line, validate(row)), (result) => [row, result] as const), {
-      concurrency: photos.checker === undefined ? 1 : BatchImages.CONCURRENCY
-    }),
+    photos.enabled ? Stream.rechunk(BatchImages.CHUNK) : identity,
+    Stream.mapChunksEffect((rows) =>
+      photos.checkRows(Chunk.map(rows, (row) => [row, row.line, validate(row)] as const))
+    ),
     Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, [row, result]) => {
       if (Either.isRight(result)) return Effect.as(onValid(row, result.right), { ...acc, rows: acc.rows + 1 })
       if (acc.listed.length < MAX_LISTED_INVALID) acc.listed.push(result.left)

@@ -9,8 +9,12 @@ import * as Options from "@effect/cli/Options"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type { ImageError, ZaloMessage } from "@esms-effect/core"
 import { ImageCheck } from "@esms-effect/http-client"
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as BatchFile from "./BatchFile.js"
 import type * as Outcome from "./Outcome.js"
 
@@ -39,17 +43,30 @@ export const problemsOf = (
     ? error.errors.map((e) => ({ field: BatchFile.columnName(e.field), message: e.message }))
     : [problemOf(error)]
 
+/** Rows checked together: their distinct new photos are fetched at once, then each row is a lookup. @since 0.1.0 */
+export const CHUNK = 512
+
+/** A checked row: the message, or why the row is bad. @since 0.1.0 */
+export type Checked<B> = Either.Either<ZaloMessage.ZaloMessage, B | BadPhoto>
+
+/** A row whose photo eSMS would not take. @since 0.1.0 */
+export interface BadPhoto {
+  readonly line: number
+  readonly errors: ReadonlyArray<Outcome.FieldProblem>
+}
+
 /**
- * The checks of one run: `check` turns a valid row into a bad one when its photo fails; `checker` is
- * for `sendMany` (the same answers). Both absent with `--no-check-image`.
+ * The checks of one run: `checkRows` turns the valid rows of a chunk whose photo fails into bad ones
+ * (rows kept in order); `checker` answers `sendMany` from the same results. Without a check, `checkRows`
+ * answers the rows as they are and `checker` is undefined.
  *
  * @since 0.1.0
  */
 export interface Photos {
-  readonly check: <B extends { readonly line: number; readonly errors: ReadonlyArray<Outcome.FieldProblem> }>(
-    line: number,
-    result: Either.Either<ZaloMessage.ZaloMessage, B>
-  ) => Effect.Effect<Either.Either<ZaloMessage.ZaloMessage, B | { line: number; errors: [Outcome.FieldProblem] }>>
+  readonly enabled: boolean
+  readonly checkRows: <R, B>(
+    rows: Chunk.Chunk<readonly [R, number, Either.Either<ZaloMessage.ZaloMessage, B>]>
+  ) => Effect.Effect<Chunk.Chunk<readonly [R, Checked<B>]>>
   readonly checker: ImageCheck.Checker | undefined
 }
 
@@ -59,15 +76,43 @@ export interface Photos {
  * @since 0.1.0
  */
 export const make = (enabled: boolean): Effect.Effect<Photos, never, HttpClient.HttpClient> =>
-  enabled
-    ? Effect.map(ImageCheck.cached(), (checker) => ({
-      checker,
-      check: (line, result) =>
-        Either.isLeft(result)
-          ? Effect.succeed(result)
-          : Effect.match(checker(result.right.imageUrl), {
-            onFailure: (error) => Either.left({ line, errors: [problemOf(error)] as [Outcome.FieldProblem] }),
-            onSuccess: () => result
-          })
-    }))
-    : Effect.succeed({ checker: undefined, check: (_, result) => Effect.succeed(result) })
+  !enabled
+    ? Effect.succeed({
+      enabled,
+      checker: undefined,
+      checkRows: (rows) => Effect.succeed(Chunk.map(rows, ([row, , result]) => [row, result] as const))
+    })
+    : Effect.map(ImageCheck.cached(), (fetch) => {
+      // Settled answers, so that a row whose photo is known costs a lookup, not a fiber.
+      const answers = new Map<string, Exit.Exit<ImageCheck.Image, ImageError.ImageError>>()
+      const checker: ImageCheck.Checker = (url) => {
+        const known = answers.get(url)
+        return known ?? Effect.tap(Effect.exit(fetch(url)), (exit) => Effect.sync(() => answers.set(url, exit)))
+          .pipe(Effect.flatten)
+      }
+      return {
+        enabled,
+        checker,
+        checkRows: (rows) => {
+          const fresh = new Set<string>()
+          for (const [, , result] of rows) {
+            if (Either.isRight(result) && !answers.has(result.right.imageUrl)) fresh.add(result.right.imageUrl)
+          }
+          return Effect.map(
+            Effect.forEach(fresh, (url) => Effect.ignore(checker(url)), { concurrency: CONCURRENCY, discard: true }),
+            // After the fetches: every photo of the chunk has its answer now.
+            () =>
+              Chunk.map(rows, ([row, line, result]) => {
+                if (Either.isLeft(result)) return [row, result] as const
+                const answer = answers.get(result.right.imageUrl)
+                const error = answer !== undefined && Exit.isFailure(answer)
+                  ? Option.getOrUndefined(Cause.failureOption(answer.cause))
+                  : undefined
+                return error === undefined
+                  ? [row, result] as const
+                  : [row, Either.left({ line, errors: [problemOf(error)] })] as const
+              })
+          )
+        }
+      }
+    })

@@ -58,7 +58,10 @@ const expectedInvalid = () => {
   return [bad(3, tooLarge), bad(4, html), bad(5, missing), bad(8, tooLarge), bad(9, html), bad(10, missing)]
 }
 
-layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 seconds", excludeTestServices: true })(
+layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour", slowImageDelay: "300 millis" }), {
+  timeout: "60 seconds",
+  excludeTestServices: true
+})(
   "esms zalo send-batch photos",
   (it) => {
     it.scoped("--dry-run reports each bad photo by line and reason, fetches each URL once, sends nothing", () =>
@@ -101,6 +104,23 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
           messages.map((m) => new URL(m.imageUrl).pathname).sort(),
           [Images.paths.png, Images.paths.png, Images.paths.extensionless, Images.paths.extensionless].sort()
         )
+      }))
+
+    it.scoped("distinct photos are fetched 4 at a time", () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.Simulator
+        yield* simulator.reset
+        const dir = yield* tempDir
+        // Eight distinct URLs of the slow photo (300 ms each here): two waves of four.
+        const rows = Array.from({ length: 8 }, (_, i) => `${user(i)},hi,${simulator.imageUrl("slow")}?v=${i}`)
+        const file = Path.join(dir, "slow.csv")
+        Fs.writeFileSync(file, ["user_id,text,image_url", ...rows].join("\n") + "\n")
+        const result = yield* esms(["zalo", "send-batch", file, "--dry-run", "--json"])
+        assert.strictEqual(result.exitCode, 0, result.stdout.join("\n"))
+        const arrivals = (yield* simulator.imageRequests).map((r) => r.at).sort((a, b) => a - b)
+        assert.lengthOf(arrivals, 8)
+        const inFlightAtMost = Math.max(...arrivals.map((t) => arrivals.filter((u) => u >= t && u < t + 250).length))
+        assert.strictEqual(inFlightAtMost, 4)
       }))
 
     it.scoped("--no-check-image fetches nothing and sends every row", () =>

@@ -9,6 +9,7 @@
 import * as HttpRouter from "@effect/platform/HttpRouter"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
@@ -109,6 +110,8 @@ const errorPage = "<!DOCTYPE html>\n<html><head><title>Not found</title></head><
  * @since 0.1.0
  */
 export interface ImageRequest {
+  /** When it arrived (epoch millis, from `Clock`). */
+  readonly at: number
   readonly method: string
   readonly path: string
   readonly status: number
@@ -134,6 +137,7 @@ export interface Images {
 }
 
 interface Entry {
+  readonly at: number
   readonly method: string
   readonly path: string
   status: number
@@ -211,6 +215,7 @@ export const make = (options: Options = {}): Effect.Effect<Images> =>
     const handle = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const entry: Entry = {
+        at: yield* Clock.currentTimeMillis,
         method: request.method,
         path: new URL(request.url, "http://simulator").pathname,
         status: 0,

@@ -3,7 +3,9 @@
  * spelling says neither. One check is one GET on the `HttpClient` in context (tests swap it): at most
  * a few redirects, a 2xx answer, a JPEG or PNG signature in the first bytes (not only the
  * `Content-Type`), and no more than 1 MB + 1 byte read to decide the size, whatever `Content-Length`
- * says or omits. The whole check is bounded in time.
+ * says or omits. The whole check is bounded in time. A GET, not a HEAD: a URL signed for GET (S3,
+ * CDNs) refuses a HEAD, a HEAD often has no `Content-Length`, and only the bytes tell the format; the
+ * read stops as soon as the answer is known, which closes the connection.
  *
  * It fetches the URL from wherever the program runs: in a server that takes image URLs from its own
  * users, that is a request to wherever they point (SSRF). So `EsmsClient` runs it only when asked.

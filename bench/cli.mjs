@@ -38,6 +38,8 @@ const sendImage = [
   "Xin chào!",
   "--image-url",
   "https://cdn.example.vn/p/photo.png",
+  // A placeholder photo: the bench measures the send, offline (the image check is measured apart).
+  "--no-check-image",
   "--json"
 ]
 

@@ -1,8 +1,9 @@
 /**
  * The product's story in a few seconds, all on this machine: a simulated eSMS, a callback receiver
  * standing in for the user's webhook, and the real `EsmsClient` talking HTTP between them. A photo
- * message is accepted and then delivered; a wrong key and a recipient who does not follow the OA
- * are handled by their tags.
+ * message is accepted and then delivered; a photo over 1 MB is refused before anything is sent; a
+ * wrong key and a recipient who does not follow the OA are handled by their tags. The photos are real
+ * images the simulator serves, and the client checks each before sending it (`checkImage`).
  *
  * Output goes through Effect's `Console`, so a test can capture it.
  *
@@ -31,8 +32,6 @@ export const credentials = Credentials.make({
   secretKey: Simulator.defaultAccount.secretKey,
   oaid: OAID
 })
-
-const PHOTO = "https://cdn.example.com/shop/order-1042.png"
 
 /**
  * The demo could not tell its story (no callback arrived in time, say).
@@ -81,6 +80,7 @@ export const program = Effect.gen(function*() {
   const simulator = yield* Simulator.Simulator
   const receiver = yield* CallbackReceiver.CallbackReceiver
   const client = yield* EsmsClient.EsmsClient
+  const photo = simulator.imageUrl("jpeg")
 
   yield* Console.log("eSMS x Zalo: send a photo message, then learn whether it arrived.")
   yield* Console.log("Everything runs on this machine: a simulated eSMS and your webhook, over real HTTP.")
@@ -93,7 +93,7 @@ export const program = Effect.gen(function*() {
   const accepted = yield* client.sendZaloImage({
     userId: FOLLOWER,
     text: "Đơn hàng #1042 đã được giao. Cảm ơn bạn!",
-    imageUrl: PHOTO,
+    imageUrl: photo,
     callbackUrl: receiver.url
   })
   const smsId = accepted.smsId ?? ""
@@ -108,14 +108,28 @@ export const program = Effect.gen(function*() {
   }
   yield* detail(`-> delivered ✓  (Zalo message id ${delivered.callback.zaloMessageId ?? "?"})`)
 
-  yield* step(5, "Send with a wrong secret key")
+  yield* step(5, "Send a product photo of 1.5 MB (eSMS takes jpg and png up to 1 MB)")
+  yield* client.sendZaloImage({
+    userId: FOLLOWER,
+    text: "Bộ sưu tập mới đã có mặt!",
+    imageUrl: simulator.imageUrl("large"),
+    callbackUrl: receiver.url
+  }).pipe(
+    Effect.zipRight(detail("-> unexpectedly accepted")),
+    Effect.catchTag(
+      "ImageTooLarge",
+      (error) => detail(`-> refused before sending, Effect.catchTag("ImageTooLarge"): ${error.reason}`)
+    )
+  )
+
+  yield* step(6, "Send with a wrong secret key")
   const wrongKey = NodeEsmsClient.layer({
     credentials: Credentials.make({ apiKey: credentials.apiKey, secretKey: "WRONG-SECRET-KEY", oaid: OAID }),
     baseUrl: simulator.baseUrl
   })
   yield* Effect.flatMap(
     EsmsClient.EsmsClient,
-    (wrong) => wrong.sendZaloImage({ userId: FOLLOWER, text: "Hello again", imageUrl: PHOTO })
+    (wrong) => wrong.sendZaloImage({ userId: FOLLOWER, text: "Hello again", imageUrl: photo })
   ).pipe(
     Effect.zipRight(detail("-> unexpectedly accepted")),
     Effect.catchTag(
@@ -125,11 +139,11 @@ export const program = Effect.gen(function*() {
     Effect.provide(wrongKey)
   )
 
-  yield* step(6, `Send to a user who does not follow the OA (${NOT_A_FOLLOWER})`)
+  yield* step(7, `Send to a user who does not follow the OA (${NOT_A_FOLLOWER})`)
   const unfollowed = yield* client.sendZaloImage({
     userId: NOT_A_FOLLOWER,
     text: "Đơn hàng #1043 đã được giao.",
-    imageUrl: PHOTO,
+    imageUrl: photo,
     callbackUrl: receiver.url
   })
   const failedId = unfollowed.smsId ?? ""
@@ -144,17 +158,23 @@ export const program = Effect.gen(function*() {
   )
 
   yield* Console.log("")
-  yield* Console.log("Done: one photo delivered, one typed error caught, one failed delivery reported.")
+  yield* Console.log(
+    "Done: one photo delivered, one refused before sending (too large), one typed error caught, " +
+      "one failed delivery reported."
+  )
 })
 
 /**
  * The simulator and the receiver on free loopback ports, and the real `EsmsClient` (Node transport)
- * pointed at the simulator.
+ * pointed at the simulator, checking each photo before it sends it.
  *
  * @since 0.1.0
  */
 export const layer = Layer.unwrapEffect(
-  Effect.map(Simulator.Simulator, (simulator) => NodeEsmsClient.layer({ credentials, baseUrl: simulator.baseUrl }))
+  Effect.map(
+    Simulator.Simulator,
+    (simulator) => NodeEsmsClient.layer({ credentials, baseUrl: simulator.baseUrl, checkImage: true })
+  )
 ).pipe(Layer.provideMerge(Layer.merge(Simulator.layer(), CallbackReceiver.layer())))
 
 /**

@@ -13,7 +13,7 @@ const capturing = Effect.map(Effect.console, (base) => {
 })
 
 describe("pnpm demo", () => {
-  it.live("tells the story: accepted, delivered, AuthorizeFailed caught, -213 reported", () =>
+  it.live("tells the story: accepted, delivered, too large refused, AuthorizeFailed caught, -213 reported", () =>
     Effect.gen(function*() {
       const { console, lines } = yield* capturing
       const simulator = yield* Simulator.Simulator
@@ -25,6 +25,12 @@ describe("pnpm demo", () => {
       const accepted = [...output.matchAll(/-> accepted by eSMS: SMSID ([0-9a-f]{32})$/gm)].map((m) => m[1])
       assert.lengthOf(accepted, 2)
       assert.match(output, /SendStatus=5 SendSuccess=1 SendFailed=0\n +-> delivered ✓/)
+      assert.include(
+        output,
+        "5. Send a product photo of 1.5 MB (eSMS takes jpg and png up to 1 MB)\n" +
+          "   -> refused before sending, Effect.catchTag(\"ImageTooLarge\"): is too large: eSMS takes at most 1 MB " +
+          "(1,048,576 bytes), it has 1,573,509 bytes"
+      )
       assert.include(output, "-> Effect.catchTag(\"AuthorizeFailed\") caught: eSMS answered 101")
       assert.match(
         output,
@@ -35,7 +41,15 @@ describe("pnpm demo", () => {
         assert.notInclude(output, secret)
       }
 
-      // What the simulator saw: the story happened over HTTP, not in print only.
+      // What the simulator saw: the story happened over HTTP, not in print only. The photos it served
+      // were checked before each accepted send (the wrong-key client does not check); the large one
+      // was fetched and never sent.
+      const images = yield* simulator.imageRequests
+      assert.deepStrictEqual(images.map((r) => new URL(r.path, "http://x").pathname), [
+        "/images/photo.jpg",
+        "/images/large.jpg",
+        "/images/photo.jpg"
+      ])
       const state = yield* simulator.snapshot
       assert.deepStrictEqual(state.attempts.map((a) => a.codeResult), ["100", "101", "100"])
       assert.deepStrictEqual(state.messages.map((m) => [m.smsId, m.status]), [

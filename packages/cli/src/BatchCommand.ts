@@ -13,17 +13,20 @@ import { ZaloMessage } from "@esms-effect/core"
 import { type BatchOutcome, EsmsClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
 import { SingleBar } from "cli-progress"
+import * as Chunk from "effect/Chunk"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import { identity } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as BatchFile from "./BatchFile.js"
+import * as BatchImages from "./BatchImages.js"
 import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
@@ -101,16 +104,21 @@ export interface Checked {
 }
 
 // The first pass: every row checked before anything is sent; bad rows printed as found (memory flat).
-// `onValid` may refuse a good row (the journal says its line was sent with other content).
+// `onValid` may refuse a good row (the journal says its line was sent with other content). Photos are
+// checked a chunk of rows at a time (each distinct URL once, a few at once), rows kept in order.
 const check = <E>(
   file: string,
   defaults: BatchFile.Defaults,
+  photos: BatchImages.Photos,
   onBad: (bad: BadRow) => Effect.Effect<void>,
   onValid: (row: BatchFile.Row, message: ZaloMessage.ZaloMessage) => Effect.Effect<void, E>
 ) =>
   BatchFile.rows(file, defaults).pipe(
-    Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, row) => {
-      const result = validate(row)
+    photos.enabled ? Stream.rechunk(BatchImages.CHUNK) : identity,
+    Stream.mapChunksEffect((rows) =>
+      photos.checkRows(Chunk.map(rows, (row) => [row, row.line, validate(row)] as const))
+    ),
+    Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, [row, result]) => {
       if (Either.isRight(result)) return Effect.as(onValid(row, result.right), { ...acc, rows: acc.rows + 1 })
       if (acc.listed.length < MAX_LISTED_INVALID) acc.listed.push(result.left)
       return Effect.as(onBad(result.left), { ...acc, rows: acc.rows + 1, invalid: acc.invalid + 1 })
@@ -293,6 +301,8 @@ interface Settings {
   /** The `--report` file, already open. */
   readonly report: Option.Option<number>
   readonly json: boolean
+  /** The checking pass's photo answers, reused by the sends; undefined with --no-check-image. */
+  readonly images: BatchImages.Photos["checker"]
 }
 
 // The second pass: each row decided by the journal, sent, and its outcome journaled and reported.
@@ -400,7 +410,7 @@ const send = (
             tally.invalid++
             const errors = problem !== undefined
               ? [{ field: "row", message: problem }]
-              : outcome.error.errors.map((e) => ({ field: BatchFile.columnName(e.field), message: e.message }))
+              : BatchImages.problemsOf(outcome.error)
             return Effect.zipRight(
               journal.invalid(item.line, item.fingerprint, errors.map((e) => `${e.field} ${e.message}`).join("; ")),
               write({ line: item.line, status: "invalid", errors })
@@ -478,6 +488,7 @@ const send = (
     const pipeline = client.sendMany(items, {
       concurrency: settings.concurrency,
       perSecond: settings.rate,
+      checkImage: settings.images ?? false,
       beforeSend: (item, _, requestId) => journal.inFlight(item.line, requestId, item.fingerprint)
     }).pipe(
       Stream.runForEach((outcome) =>
@@ -525,7 +536,18 @@ const send = (
 /** @since 0.1.0 */
 export const command = Command.make(
   "send-batch",
-  { file, concurrency, rate, journal, dryRun, retryFailed, report, callback, ...Overrides.options },
+  {
+    file,
+    concurrency,
+    rate,
+    journal,
+    dryRun,
+    retryFailed,
+    report,
+    callback,
+    noCheckImage: BatchImages.noCheckImage,
+    ...Overrides.options
+  },
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
     Effect.gen(function*() {
       const problems = [
@@ -545,9 +567,13 @@ export const command = Command.make(
       const unreadable = (error: BatchFile.FileUnreadable) =>
         Outcome.invalid([{ field: "FILE", message: error.message }])
 
+      const photos = yield* BatchImages.make(!args.noCheckImage)
+
       if (args.dryRun) {
         // Every row first, nothing else: no journal, no credentials.
-        const checked = yield* check(args.file, defaults, onBad, () => Effect.void).pipe(Effect.mapError(unreadable))
+        const checked = yield* check(args.file, defaults, photos, onBad, () => Effect.void).pipe(
+          Effect.mapError(unreadable)
+        )
         yield* args.json
           ? Console.log(JSON.stringify({
             status: "dry-run",
@@ -577,7 +603,7 @@ export const command = Command.make(
       yield* Effect.gen(function*() {
         const journal = yield* Journal.Journal
         // Every row first, against the journal too: a bad or changed file is found before anything is sent.
-        const checked = yield* check(args.file, defaults, onBad, (row) =>
+        const checked = yield* check(args.file, defaults, photos, onBad, (row) =>
           Effect.flatMap(journal.get(row.line), (entry) =>
             Journal.conflicts(entry, fingerprintOf(BatchFile.toInput(row)))
               ? Effect.fail(new FileChanged({ file: args.file, journal: journalFile, line: row.line }))
@@ -591,7 +617,8 @@ export const command = Command.make(
             rate: args.rate,
             retryFailed: args.retryFailed,
             report: reportFd,
-            json: args.json
+            json: args.json,
+            images: photos.checker
           },
           checked,
           client,

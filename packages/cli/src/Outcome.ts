@@ -113,6 +113,10 @@ export const fromError = (
       return invalid(error.errors.map((e) => ({ field: fieldName(e.field), message: e.message })))
     case "InvalidConfiguration":
       return invalid([{ field: fieldName(error.field), message: error.detail }])
+    case "ImageUnreachable":
+    case "ImageNotJpgOrPng":
+    case "ImageTooLarge":
+      return invalid([{ field: fieldName("imageUrl"), message: error.reason }])
     case "ConnectionFailed":
     case "ConnectionLost":
     case "RequestTimeout":

@@ -23,7 +23,15 @@ const text = Options.text("text").pipe(
   Options.withDescription("The message text, 1 to 2000 characters. A \\r\\n makes a line break.")
 )
 const imageUrl = Options.text("image-url").pipe(
-  Options.withDescription("The photo: an http(s) URL of a .jpg or .png file (at most 1 MB).")
+  Options.withDescription(
+    "The photo: an http(s) URL of a jpg/jpeg or png image of at most 1 MB (any URL: with or without an " +
+      "extension, with a query). It is fetched and checked before sending, unless --no-check-image."
+  )
+)
+const noCheckImage = Options.boolean("no-check-image").pipe(
+  Options.withDescription(
+    "Do not fetch the photo before sending (by default esms checks that it is a JPEG or PNG of at most 1 MB)."
+  )
 )
 const callbackUrl = Options.text("callback-url").pipe(
   Options.withDescription("Where eSMS reports delivery (HTTP GET). Optional."),
@@ -73,7 +81,7 @@ export const report = (outcome: Outcome.Outcome, json: boolean): Effect.Effect<v
 /** @since 0.1.0 */
 export const command = Command.make(
   "send-image",
-  { userId, text, imageUrl, callbackUrl, callback, requestId, sendDate, ...Overrides.options },
+  { userId, text, imageUrl, noCheckImage, callbackUrl, callback, requestId, sendDate, ...Overrides.options },
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
     Effect.suspend(() => {
       // Our RequestId when none is given, so every outcome can name it: a failed send is then safe to
@@ -89,7 +97,8 @@ export const command = Command.make(
           requestId,
           sendDate: Option.getOrUndefined(args.sendDate)
         })
-        const client = yield* EsmsClient.make(yield* EsmsClient.config)
+        // The photo is checked by the client, after the message and the configuration, before the send.
+        const client = yield* EsmsClient.make({ ...(yield* EsmsClient.config), checkImage: !args.noCheckImage })
         return yield* client.sendZaloImage(message)
       }).pipe(
         Overrides.apply(args),

@@ -5,7 +5,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { Simulator } from "@esms-effect/simulator"
+import { Images, Simulator } from "@esms-effect/simulator"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -54,6 +54,7 @@ export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): stri
   const account = Simulator.defaultAccount
   const [active, inactive] = account.oaids
   const amount = balance.toLocaleString("en-US")
+  const images = baseUrl.replace(/\/MainService\.svc\/json$/, "") + Images.PATH_PREFIX
   return [
     `eSMS simulator listening on ${baseUrl}`,
     "",
@@ -66,6 +67,8 @@ export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): stri
     `Balance ${amount}, ${Simulator.defaults.price} per accepted message (--balance to change).`,
     `OAID ${inactive.oaid} is inactive (799). Recipients who fail delivery: ` +
     Object.entries(Simulator.defaultFailingRecipients).map(([id, e]) => `${id} (${e.error})`).join(", ") + ".",
+    `Photos to send (send-image checks them): ${images}/photo.jpg, ${images}/photo.png; ` +
+    `refused: ${images}/large.jpg (over 1 MB), ${images}/error-page.png (HTML).`,
     "Press Ctrl-C to stop."
   ].join("\n")
 }

@@ -29,7 +29,7 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-const send = ["zalo", "send-image", "--text", "Xin chào 👋", "--image-url", "https://cdn.example.vn/p/photo.jpg"]
+const send = ["zalo", "send-image", "--text", "Xin chào 👋", "--image-url", "<simulator photo>"]
 
 const setup = Effect.gen(function*() {
   const simulator = yield* Simulator.Simulator
@@ -42,8 +42,12 @@ const setup = Effect.gen(function*() {
     ESMS_STORE: store,
     ...extra
   })
+  // The photo is the simulator's real JPEG: it is checked before each send, over loopback.
   const esms = (args: ReadonlyArray<string>, extra: Record<string, string> = {}) =>
-    run(args, { env: env(extra), http: NodeHttpClient.layerUndici })
+    run(args.map((arg) => arg === "<simulator photo>" ? simulator.imageUrl("jpeg") : arg), {
+      env: env(extra),
+      http: NodeHttpClient.layerUndici
+    })
 
   // `esms --log-level debug callbacks serve --port 0`, running until the test's scope closes.
   const { captured, console } = TestConsole.make()

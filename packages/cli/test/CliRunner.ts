@@ -7,6 +7,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { Images } from "@esms-effect/simulator"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -27,6 +28,14 @@ export type Answer = (
 export const answerJson = (body: unknown, status = 200): Answer => () =>
   Effect.succeed(new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } }))
 
+/** A photo fetch answered with the simulator's real PNG. */
+export const answerPng: Answer = () =>
+  Effect.succeed(new Response(Images.png, { status: 200, headers: { "content-type": "image/png" } }))
+
+// The image check asks for images; eSMS is only ever sent POSTs and status GETs asking for JSON.
+const isImageFetch = (request: HttpClientRequest.HttpClientRequest) =>
+  request.method === "GET" && (request.headers["accept"] ?? "").startsWith("image/")
+
 export const ENV = {
   ESMS_API_KEY: "AK-CLI-SECRET-7788",
   ESMS_SECRET_KEY: "SK-CLI-SECRET-9911",
@@ -39,7 +48,10 @@ export interface Result {
   readonly exitCode: number
   readonly stdout: Array<string>
   readonly stderr: Array<string>
+  /** Requests to eSMS. */
   readonly requests: Array<Recorded>
+  /** Photos fetched by the image check. */
+  readonly imageRequests: Array<Recorded>
 }
 
 const bodyText = (request: HttpClientRequest.HttpClientRequest): string =>
@@ -51,17 +63,30 @@ export const run = (
   options: {
     readonly env?: Record<string, string>
     readonly answer?: Answer
+    /** How photo fetches are answered; default {@link answerPng}. */
+    readonly image?: Answer
     readonly http?: Layer.Layer<HttpClient.HttpClient>
   } = {}
 ): Effect.Effect<Result> =>
   Effect.suspend(() => {
     const requests: Array<Recorded> = []
+    const imageRequests: Array<Recorded> = []
     const answer = options.answer ?? answerJson({ CodeResult: "100", CountRegenerate: 0, SMSID: "sms-1" })
+    const image = options.image ?? answerPng
     const recording = Layer.succeed(
       HttpClient.HttpClient,
       HttpClient.make((request) => {
-        requests.push({ url: request.url, method: request.method, headers: request.headers, body: bodyText(request) })
-        return Effect.map(answer(request), (response) => HttpClientResponse.fromWeb(request, response))
+        const fetch = isImageFetch(request)
+        ;(fetch ? imageRequests : requests).push({
+          url: request.url,
+          method: request.method,
+          headers: request.headers,
+          body: bodyText(request)
+        })
+        return Effect.map(
+          (fetch ? image : answer)(request),
+          (response) => HttpClientResponse.fromWeb(request, response)
+        )
       })
     )
     const { captured, console } = TestConsole.make()
@@ -70,6 +95,12 @@ export const run = (
       Effect.provide(Layer.mergeAll(NodeContext.layer, options.http ?? recording)),
       Effect.withConsole(console),
       Effect.withConfigProvider(ConfigProvider.fromMap(env)),
-      Effect.map((exitCode) => ({ exitCode, stdout: captured.stdout, stderr: captured.stderr, requests }))
+      Effect.map((exitCode) => ({
+        exitCode,
+        stdout: captured.stdout,
+        stderr: captured.stderr,
+        requests,
+        imageRequests
+      }))
     )
   })

@@ -24,13 +24,18 @@ const envFor = (simulator: Simulator.Service, extra: Record<string, string> = {}
 })
 
 const send = ["zalo", "send-image", "--user-id", "5308693166941955879", "--text", "Xin chào 👋", "--image-url"]
-const photo = "https://cdn.example.vn/p/photo.jpg"
+// Stands for the simulator's real JPEG (the photo is checked before each send, over loopback).
+const photo = "<simulator photo>"
 
 /** Runs esms against the simulator with the real HTTP client. */
 const esms = (args: ReadonlyArray<string>, extra: Record<string, string> = {}) =>
   Effect.flatMap(
     Simulator.Simulator,
-    (simulator) => run(args, { env: envFor(simulator, extra), http: NodeHttpClient.layerUndici })
+    (simulator) =>
+      run(args.map((arg) => arg === photo ? simulator.imageUrl("jpeg") : arg), {
+        env: envFor(simulator, extra),
+        http: NodeHttpClient.layerUndici
+      })
   )
 
 const noKeys = (result: { stdout: Array<string>; stderr: Array<string> }) => {

@@ -42,7 +42,8 @@ const writeFile = (dir: string, name: string, content: string) =>
     return file
   })
 
-const photo = "https://cdn.example.vn/p/photo.png"
+// The simulator's real PNG (checked by default, over loopback); set by `fresh`, once the port is known.
+let photo = ""
 const user = (i: number) => `53086931669419${String(i).padStart(5, "0")}`
 
 const csv = (rows: ReadonlyArray<string>) => ["user_id,text,image_url,callback_url,request_id", ...rows].join("\r\n")
@@ -53,7 +54,10 @@ const journalOf = <A>(file: string, use: (journal: Journal.Service) => Effect.Ef
 const reportOf = (file: string) =>
   Fs.readFileSync(file, "utf8").trim().split("\n").map((line) => JSON.parse(line)).sort((a, b) => a.line - b.line)
 
-const fresh = Effect.flatMap(Simulator.Simulator, (s) => s.reset)
+const fresh = Effect.flatMap(Simulator.Simulator, (s) => {
+  photo = s.imageUrl("png")
+  return s.reset
+})
 
 layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 seconds", excludeTestServices: true })(
   "esms zalo send-batch",
@@ -108,7 +112,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
             line: 5,
             errors: [{ field: "user_id", message: "must not contain spaces" }, {
               field: "image_url",
-              message: "must be a .jpg, .jpeg or .png file (its path ends so)"
+              message: "must be a .jpg, .jpeg or .png image (or a URL without an extension), not .gif"
             }]
           },
           { line: 7, errors: [{ field: "text", message: "is required" }] }

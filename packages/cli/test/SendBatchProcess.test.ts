@@ -54,7 +54,8 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-const campaign = (dir: string, rows: number) => {
+// `photo`: the simulator's real image (the checking pass fetches it once, over loopback).
+const campaign = (dir: string, rows: number, photo: string) => {
   const file = Path.join(dir, "campaign.csv")
   Fs.writeFileSync(
     file,
@@ -62,8 +63,7 @@ const campaign = (dir: string, rows: number) => {
       "user_id,text,image_url",
       ...Array.from(
         { length: rows },
-        (_, i) =>
-          `53086931669419${String(i).padStart(5, "0")},"Xin chào, khách hàng ${i}",https://cdn.example.vn/p/photo.png`
+        (_, i) => `53086931669419${String(i).padStart(5, "0")},"Xin chào, khách hàng ${i}",${photo}`
       )
     ].join("\n") + "\n"
   )
@@ -92,7 +92,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         yield* simulator.reset
         const dir = yield* tempDir
         const rows = 80
-        const file = campaign(dir, rows)
+        const file = campaign(dir, rows, simulator.imageUrl("png"))
         // Every answer comes 300 ms after eSMS took the message: a kill always leaves sends in flight.
         yield* simulator.injectFault(Fault.delay(300), 1000)
         const child = spawn(simulator, [file, "--rate", "100", "--concurrency", "8"])
@@ -121,7 +121,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         yield* simulator.reset
         const dir = yield* tempDir
         const rows = 60
-        const file = campaign(dir, rows)
+        const file = campaign(dir, rows, simulator.imageUrl("png"))
         yield* simulator.injectFault(Fault.delay(400), 1000)
         const child = spawn(simulator, [file, "--rate", "50", "--concurrency", "4", "--json"])
         yield* simulator.waitUntil((s) => s.messages.length >= 8)

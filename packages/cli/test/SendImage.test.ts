@@ -34,6 +34,33 @@ describe("esms zalo send-image", () => {
       noSecrets(result)
     }))
 
+  it.effect("fetches the photo before sending (on by default); --no-check-image does not", () =>
+    Effect.gen(function*() {
+      const checked = yield* run([...send, "https://shop.example.vn/api/images/42"])
+      expect(checked.exitCode).toBe(0)
+      expect(checked.imageRequests.map((r) => [r.method, r.url])).toEqual([
+        ["GET", "https://shop.example.vn/api/images/42"]
+      ])
+      expect(checked.requests).toHaveLength(1)
+      const unchecked = yield* run([...send, "https://shop.example.vn/api/images/42", "--no-check-image"])
+      expect(unchecked.exitCode).toBe(0)
+      expect(unchecked.imageRequests).toEqual([])
+      expect(unchecked.requests).toHaveLength(1)
+    }))
+
+  it.effect("a photo that is not a JPEG or PNG: exit 2, nothing sent to eSMS", () =>
+    Effect.gen(function*() {
+      const result = yield* run([...send, photo], {
+        image: () =>
+          Effect.succeed(new Response("GIF89a\x01\x00\x01\x00", { headers: { "content-type": "image/png" } }))
+      })
+      expect(result.exitCode).toBe(2)
+      expect(result.stderr.join("\n")).toContain(
+        "--image-url is not a JPEG or PNG image: it is a GIF image (served as image/png)"
+      )
+      expect(result.requests).toEqual([])
+    }))
+
   it.effect("--json prints exactly one accepted object", () =>
     Effect.gen(function*() {
       const result = yield* run([...send, photo, "--json"])

@@ -2,7 +2,7 @@
  * The message a user sends: one Zalo follower message with one attached photo (API.md §1).
  *
  * Every field schema carries its rule in plain words, so a failure reads as
- * `imageUrl: must end in .jpg, .jpeg or .png`, and an `arbitrary` annotation so property tests
+ * `imageUrl: must be a .jpg, .jpeg or .png image (or a URL without an extension), not .gif`, and an `arbitrary` annotation so property tests
  * generate valid values without rejection sampling.
  *
  * @since 0.1.0
@@ -81,7 +81,41 @@ const isHttpUrl = (s: string) => {
   return url !== undefined && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""
 }
 
-const IMAGE_PATH = /\.(jpe?g|png)$/i
+/**
+ * Extensions of formats eSMS does not take (it takes jpg and png only). A path naming one is refused
+ * without a request; any other path, with or without an extension, may serve a jpg or png (CDN
+ * transformation URLs, image APIs, signed URLs): only the image itself can tell (`ImageCheck`).
+ *
+ * @since 0.1.0
+ */
+export const REFUSED_IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
+  "gif",
+  "webp",
+  "bmp",
+  "dib",
+  "svg",
+  "svgz",
+  "heic",
+  "heif",
+  "tif",
+  "tiff",
+  "avif",
+  "ico",
+  "cur",
+  "jxl",
+  "jp2",
+  "j2k",
+  "psd",
+  "pdf",
+  "mp4",
+  "mov",
+  "webm"
+])
+
+const refusedExtension = (s: string): string | undefined => {
+  const extension = /\.([a-z0-9]+)$/i.exec(new URL(s).pathname)?.[1]?.toLowerCase()
+  return extension !== undefined && REFUSED_IMAGE_EXTENSIONS.has(extension) ? extension : undefined
+}
 
 /**
  * The recipient's Zalo user id for this OA: non-empty, no spaces.
@@ -123,13 +157,18 @@ export const Text = AString.pipe(
 })
 
 /**
- * The photo: an absolute http(s) URL whose path ends in .jpg, .jpeg or .png (any case).
+ * The photo: an absolute http(s) URL whose path does not name a format eSMS does not take
+ * ({@link REFUSED_IMAGE_EXTENSIONS}, any case). Extension-less URLs and URLs with a query are valid.
  *
  * @since 0.1.0
  */
 export const ImageUrl = ImageUrlString.pipe(
   Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL"),
-  Schema.filter((s) => IMAGE_PATH.test(new URL(s).pathname) || "must be a .jpg, .jpeg or .png file (its path ends so)")
+  Schema.filter((s) => {
+    const extension = refusedExtension(s)
+    return extension === undefined ||
+      `must be a .jpg, .jpeg or .png image (or a URL without an extension), not .${extension}`
+  })
 ).annotations({
   identifier: "ImageUrl",
   arbitrary: () => (fc) =>
@@ -137,7 +176,7 @@ export const ImageUrl = ImageUrlString.pipe(
       fc.constantFrom("http", "https"),
       fc.domain(),
       fc.array(fc.stringMatching(/^[a-zA-Z0-9_-]{1,12}$/), { maxLength: 3 }),
-      fc.constantFrom(".jpg", ".jpeg", ".png", ".PNG", ".JPG")
+      fc.constantFrom(".jpg", ".jpeg", ".png", ".PNG", ".JPG", "", "?w=800")
     ).map(([scheme, host, dirs, ext]) => `${scheme}://${host}/${[...dirs, "photo"].join("/")}${ext}`)
 })
 

@@ -9,6 +9,10 @@ export * as DeliveryReport from "./DeliveryReport.js"
 /**
  * @since 0.1.0
  */
+export * as ImageError from "./ImageError.js"
+/**
+ * @since 0.1.0
+ */
 export * as ResultCode from "./ResultCode.js"
 /**
  * @since 0.1.0

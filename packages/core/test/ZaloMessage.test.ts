@@ -94,14 +94,26 @@ describe("ZaloMessage.validate", () => {
       rejectsField("imageUrl", "ftp://cdn.example.vn/photo.png", /http:\/\/ or https:\/\//)
       rejectsField("imageUrl", "file:///tmp/photo.png", /http:\/\/ or https:\/\//)
     })
-    it("must be a jpg or png", () => {
-      rejectsField("imageUrl", "https://cdn.example.vn/anim.gif", /\.jpg, \.jpeg or \.png/)
-      rejectsField("imageUrl", "https://cdn.example.vn/photo.webp", /\.jpg, \.jpeg or \.png/)
+    it("refuses a path that names a format eSMS does not take, in any case", () => {
+      rejectsField("imageUrl", "https://cdn.example.vn/anim.gif", /\.jpg, \.jpeg or \.png image .*not \.gif/)
+      rejectsField("imageUrl", "https://cdn.example.vn/photo.webp", /not \.webp/)
+      rejectsField("imageUrl", "https://cdn.example.vn/photo.WEBP?v=2", /not \.webp/)
+      for (const ext of ["bmp", "svg", "heic", "HEIF", "tif", "tiff", "avif", "ico"]) {
+        rejectsField("imageUrl", `https://cdn.example.vn/p/photo.${ext}`, new RegExp(`not \\.${ext.toLowerCase()}`))
+      }
+    })
+    it("accepts URLs without an extension or with a query: only the image can tell its format", () => {
+      accepts({ imageUrl: "https://res.cloudinary.com/shop/image/upload/w_800/sku-42" })
+      accepts({ imageUrl: "https://shop.vn/api/images/42" })
+      accepts({ imageUrl: "https://cdn.example.vn/render?file=photo.png" })
+      accepts({ imageUrl: "https://cdn.example.vn/render#photo.png" })
+      accepts({ imageUrl: "https://s3.example.vn/b/k?X-Amz-Signature=abc&X-Amz-Expires=900" })
+      accepts({ imageUrl: "https://shop.vn/image.php?id=42" })
+      accepts({ imageUrl: "https://cdn.example.vn/photo.png?v=2" })
     })
     it("looks at the path, not the query string or fragment", () => {
-      rejectsField("imageUrl", "https://cdn.example.vn/render?file=photo.png", /\.jpg, \.jpeg or \.png/)
-      rejectsField("imageUrl", "https://cdn.example.vn/render#photo.png", /\.jpg, \.jpeg or \.png/)
-      accepts({ imageUrl: "https://cdn.example.vn/photo.png?v=2" })
+      accepts({ imageUrl: "https://cdn.example.vn/render?file=anim.gif" })
+      accepts({ imageUrl: "https://cdn.example.vn/render#anim.gif" })
     })
     it("accepts any case of the extension", () => {
       accepts({ imageUrl: "https://cdn.example.vn/PHOTO.JPEG" })

@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { ResultCode, ZaloMessage } from "@esms-effect/core"
+import type { ImageError, ResultCode, ZaloMessage } from "@esms-effect/core"
 import type * as TransportError from "./TransportError.js"
 
 interface Base<A> {
@@ -50,13 +50,14 @@ export interface Failed<A> extends Base<A> {
 }
 
 /**
- * The message breaks a rule; it was not sent.
+ * The message breaks a rule, or its photo is not one eSMS takes (when images are checked); it was
+ * not sent.
  *
  * @since 0.1.0
  */
 export interface Invalid<A> extends Base<A> {
   readonly _tag: "Invalid"
-  readonly error: ZaloMessage.InvalidMessage
+  readonly error: ZaloMessage.InvalidMessage | ImageError.ImageError
 }
 
 /** @since 0.1.0 */

@@ -10,6 +10,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import type { ImageError } from "@esms-effect/core"
 import { Credentials, ResultCode, SendRequest, SendResponse, ZaloMessage } from "@esms-effect/core"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
@@ -27,6 +28,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import type * as BatchOutcome from "./BatchOutcome.js"
+import * as ImageCheck from "./ImageCheck.js"
 import * as Answer from "./internal/answer.js"
 import * as Pacer from "./internal/pacer.js"
 import * as TransportError from "./TransportError.js"
@@ -113,12 +115,16 @@ const identify = (message: ZaloMessage.ZaloMessage) => {
 export const CONTENT_TYPE = "application/json; charset=utf-8"
 
 /**
- * Everything `sendZaloImage` can fail with: invalid input (nothing sent), a result code other than
- * 100, or a transport failure.
+ * Everything `sendZaloImage` can fail with: invalid input or, when images are checked, a photo eSMS
+ * would not take (nothing sent), a result code other than 100, or a transport failure.
  *
  * @since 0.1.0
  */
-export type EsmsError = ZaloMessage.InvalidMessage | ResultCode.ResultCodeError | TransportError.TransportError
+export type EsmsError =
+  | ZaloMessage.InvalidMessage
+  | ImageError.ImageError
+  | ResultCode.ResultCodeError
+  | TransportError.TransportError
 
 /**
  * @since 0.1.0
@@ -157,6 +163,13 @@ export interface SendManyOptions<A, E2 = never, R2 = never> {
    * one): the place to journal it. A failure here stops the stream.
    */
   readonly beforeSend?: ((message: A, index: number, requestId: string) => Effect.Effect<void, E2, R2>) | undefined
+  /**
+   * Check each photo before its send (a photo eSMS would not take answers `Invalid`): `true` with a
+   * fresh memoized checker for this run (each distinct URL fetched once), a checker of your own (from
+   * `ImageCheck.cached`, say, that already checked the campaign: no second fetch), or `false`.
+   * Default: the client's `checkImage` option.
+   */
+  readonly checkImage?: boolean | ImageCheck.Checker | undefined
 }
 
 /**
@@ -183,6 +196,13 @@ export interface Options {
   readonly allowInsecureHttp?: boolean | undefined
   /** The largest answer body read. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
   readonly maxResponseBytes?: number | undefined
+  /**
+   * Fetch each photo before sending it and refuse one eSMS would not take (`ImageError`): not a JPEG
+   * or PNG, over 1 MB, unreachable. Off by default: the fetch goes wherever the URL points, from where
+   * this program runs, and a server taking URLs from its users should decide that (SSRF). `true` or
+   * the check's options.
+   */
+  readonly checkImage?: boolean | ImageCheck.Options | undefined
 }
 
 /**
@@ -375,11 +395,20 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
           )
       })
 
+    const sendValid = (message: ZaloMessage.ZaloMessage) =>
+      send(message).pipe(Effect.withSpan("esms.sendZaloImage", { kind: "client" }))
+
+    const imageOptions = options.checkImage === true ? {} : options.checkImage || undefined
+    // One check per send: a long-lived client must see a photo that changed since.
+    const checkImage = imageOptions === undefined ? undefined : ImageCheck.fromClient(httpClient, imageOptions)
+
     const sendZaloImage = (input: ZaloMessage.Input | ZaloMessage.ZaloMessage) =>
-      ZaloMessage.validate(input).pipe(
-        Effect.flatMap(send),
-        Effect.withSpan("esms.sendZaloImage", { kind: "client" })
-      )
+      checkImage === undefined
+        ? Effect.flatMap(ZaloMessage.validate(input), sendValid)
+        : ZaloMessage.validate(input).pipe(
+          Effect.tap((message) => checkImage(message.imageUrl)),
+          Effect.flatMap(sendValid)
+        )
 
     const sendMany = <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, E, R, E2 = never, R2 = never>(
       messages: Stream.Stream<A, E, R>,
@@ -389,17 +418,35 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
         // One pacer per run, shared by its concurrent sends.
         const pace = options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
         const beforeSend = options.beforeSend
+        const runCheck = options.checkImage ?? imageOptions !== undefined
+        // Each distinct photo once per run, whatever the number of rows that show it.
+        const memoized = runCheck === true
+          ? Effect.runSync(ImageCheck.memoize(ImageCheck.fromClient(httpClient, imageOptions)))
+          : runCheck || undefined
         const one = (message: A, index: number): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const validated = ZaloMessage.validateEither(message)
           if (Either.isLeft(validated)) {
             return Effect.succeed({ _tag: "Invalid", index, message, error: validated.left })
           }
           const valid = validated.right
+          return memoized === undefined ? sendOne(message, index, valid) : memoized(valid.imageUrl).pipe(
+            Effect.matchEffect({
+              onFailure: (error) =>
+                Effect.succeed<BatchOutcome.BatchOutcome<A>>({ _tag: "Invalid", index, message, error }),
+              onSuccess: () => sendOne(message, index, valid)
+            })
+          )
+        }
+        const sendOne = (
+          message: A,
+          index: number,
+          valid: ZaloMessage.ZaloMessage
+        ): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const { requestId, withId } = identify(valid)
           return pace.pipe(
             Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
             Effect.zipRight(
-              Effect.match(sendZaloImage(withId), {
+              Effect.match(sendValid(withId), {
                 onSuccess: (accepted): BatchOutcome.BatchOutcome<A> => ({
                   _tag: "Accepted",
                   index,
@@ -409,9 +456,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
                   deduplicated: accepted.deduplicated
                 }),
                 onFailure: (error): BatchOutcome.BatchOutcome<A> =>
-                  error._tag === "InvalidMessage"
-                    ? { _tag: "Invalid", index, message, error }
-                    : isTransportError(error)
+                  isTransportError(error)
                     ? { _tag: "Failed", index, message, requestId, error }
                     : { _tag: "Rejected", index, message, requestId, error }
               })

@@ -5,6 +5,10 @@ export * as EsmsClient from "./EsmsClient.js"
 /**
  * @since 0.1.0
  */
+export * as ImageCheck from "./ImageCheck.js"
+/**
+ * @since 0.1.0
+ */
 export * as NodeEsmsClient from "./NodeEsmsClient.js"
 /**
  * @since 0.1.0

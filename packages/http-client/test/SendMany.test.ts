@@ -65,7 +65,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 se
         assert.deepStrictEqual(byIndex.map((o) => o._tag), ["Accepted", "Invalid", "Rejected", "Accepted"])
         const [first, invalid, rejected, fourth] = byIndex
         assert(first._tag === "Accepted" && first.requestId.startsWith("esms-") && first.smsId !== undefined)
-        assert(invalid._tag === "Invalid" && invalid.error.errors[0].field === "imageUrl")
+        assert(
+          invalid._tag === "Invalid" && invalid.error._tag === "InvalidMessage" &&
+            invalid.error.errors[0].field === "imageUrl"
+        )
         assert(rejected._tag === "Rejected" && rejected.error._tag === "DuplicateRequestId")
         assert(fourth._tag === "Accepted" && fourth.requestId === "batch-4")
         const simulator = yield* Simulator.Simulator

@@ -60,8 +60,8 @@ layer(TestLive)("EsmsClient validation", (it) => {
     it.effect("an ftp image URL", () => rejectsField("imageUrl", "ftp://cdn.example.vn/photo.png", /https?:\/\//))
     it.effect("a .gif image", () =>
       rejectsField("imageUrl", "https://cdn.example.vn/anim.gif", /\.jpg, \.jpeg or \.png/))
-    it.effect(".png only in the query string", () =>
-      rejectsField("imageUrl", "https://cdn.example.vn/img?name=photo.png", /\.jpg, \.jpeg or \.png/))
+    it.effect("a .webp image, whatever its case", () =>
+      rejectsField("imageUrl", "https://cdn.example.vn/p/photo.WebP?w=800", /not \.webp/))
     it.effect("an invalid callback URL", () =>
       Effect.gen(function*() {
         yield* rejectsField("callbackUrl", "not a url", /absolute/)
@@ -116,6 +116,15 @@ layer(TestLive)("EsmsClient validation", (it) => {
         const { body, result } = yield* sent({ requestId: "r".repeat(50) })
         assert.strictEqual(body.RequestId, "r".repeat(50))
         assert.strictEqual(result.requestId, "r".repeat(50))
+      }))
+    it.effect("an image URL without an extension (a CDN transformation, an image API)", () =>
+      Effect.gen(function*() {
+        for (
+          const url of ["https://res.cloudinary.com/shop/image/upload/w_800/sku-42", "https://shop.vn/api/images/42"]
+        ) {
+          const { body } = yield* sent({ imageUrl: url })
+          assert.strictEqual(body.Payload.message.attachment.payload.elements[0].url, url)
+        }
       }))
     it.effect("a .png with a query string", () =>
       Effect.gen(function*() {

@@ -37,6 +37,7 @@ import * as Crypto from "node:crypto"
 import * as Http from "node:http"
 import * as DeliveryCallback from "./DeliveryCallback.js"
 import * as Fault from "./Fault.js"
+import * as Images from "./Images.js"
 import * as State from "./internal/state.js"
 
 /** Where eSMS's JSON endpoints live below the host. @since 0.1.0 */
@@ -134,6 +135,8 @@ export interface Options {
   readonly failingRecipients?: Readonly<Record<string, ZaloError>> | undefined
   /** How `error_info` is encoded in callbacks. Default `"encodedTwiceWithTime"` (TypeId 26 samples). */
   readonly errorInfoStyle?: DeliveryCallback.ErrorInfoStyle | undefined
+  /** How long {@link Images.paths}`.slow` waits before answering. Default 30 seconds. */
+  readonly slowImageDelay?: Duration.DurationInput | undefined
   /** Default `127.0.0.1`. */
   readonly host?: string | undefined
   /** Default 0: a free port. */
@@ -211,6 +214,12 @@ export interface Snapshot {
 export interface Service {
   /** `http://127.0.0.1:PORT/MainService.svc/json`: give it to a client as its base URL. */
   readonly baseUrl: string
+  /** `http://127.0.0.1:PORT/images`: where the photos of {@link Images.paths} are served. */
+  readonly imagesUrl: string
+  /** The full URL of one of the served photos (`imageUrl("jpeg")`). */
+  readonly imageUrl: (name: Images.Name) => string
+  /** Every request for a photo, in order of arrival. */
+  readonly imageRequests: Effect.Effect<ReadonlyArray<Images.ImageRequest>>
   /** The port listened on (0 when the routes are mounted elsewhere). */
   readonly port: number
   /** The routes, to serve or mount elsewhere. */
@@ -706,7 +715,10 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
       return html("<!DOCTYPE html>\n<html><body><p>Endpoint not found.</p></body></html>\n", 404)
     })
 
+    const images = yield* Images.make({ slowImageDelay: options.slowImageDelay })
+
     const router = HttpRouter.empty.pipe(
+      HttpRouter.all(`${Images.PATH_PREFIX}/*`, images.handle),
       // The router ignores a trailing slash and case, as IIS does: one route serves both spellings.
       HttpRouter.post(SEND_PATH, handleSend),
       HttpRouter.get(STATUS_PATH, handleStatus),
@@ -721,8 +733,16 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
     const waitUntil = (predicate: (snapshot: Snapshot) => boolean) =>
       changes.pipe(Stream.filter(predicate), Stream.runHead, Effect.map(Option.getOrThrow))
 
+    const baseUrl = options.baseUrl ?? PATH_PREFIX
+    // The routes are mounted together: the images sit beside the JSON endpoints, below the same host.
+    const imagesUrl = (baseUrl.endsWith(PATH_PREFIX) ? baseUrl.slice(0, -PATH_PREFIX.length) : "") +
+      Images.PATH_PREFIX
+
     return Simulator.of({
-      baseUrl: options.baseUrl ?? PATH_PREFIX,
+      baseUrl,
+      imagesUrl,
+      imageUrl: (name) => imagesUrl + Images.paths[name].slice(Images.PATH_PREFIX.length),
+      imageRequests: images.requests,
       port: options.listeningPort ?? 0,
       router,
       snapshot,
@@ -744,7 +764,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
       faults: Effect.map(SubscriptionRef.get(ref), (s) => s.faults),
       clearFaults: SubscriptionRef.update(ref, (s) => ({ ...s, faults: [] })),
       reset: Effect.zipRight(
-        FiberSet.clear(background),
+        Effect.zipRight(FiberSet.clear(background), images.reset),
         SubscriptionRef.set(ref, State.initial(initialBalances()))
       )
     })

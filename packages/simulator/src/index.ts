@@ -13,4 +13,8 @@ export * as Fault from "./Fault.js"
 /**
  * @since 0.1.0
  */
+export * as Images from "./Images.js"
+/**
+ * @since 0.1.0
+ */
 export * as Simulator from "./Simulator.js"

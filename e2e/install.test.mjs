@@ -132,11 +132,13 @@ describe("the published packages, outside the workspace", { concurrency: true },
     const env = { ...process.env, ...simulatorEnv(simulator.out) }
 
     // send-batch with a relative path, resolved against the caller's directory; its journal is SQLite.
+    // The photo is the simulator's: the installed CLI checks it (a real fetch) before sending.
+    const photo = simulator.out.match(/Photos to send[^:]*: (\S+?),/)[1]
     writeFileSync(
       join(ELSEWHERE, "campaign.csv"),
       "user_id,text,image_url\n" +
-        "5308693166941955879,Chào Lan,https://cdn.example.vn/p/he-2026.png\n" +
-        "5308693166941955880,Chào Minh,https://cdn.example.vn/p/he-2026.png\n"
+        `5308693166941955879,Chào Lan,${photo}\n` +
+        `5308693166941955880,Chào Minh,${photo}\n`
     )
     const batch = await run(esms, ["zalo", "send-batch", "campaign.csv", "--json"], {
       cwd: ELSEWHERE,

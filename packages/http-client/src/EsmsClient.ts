@@ -445,6 +445,12 @@ const timeoutConfig = (name: string) =>
     Config.mapOrFail((raw) => Either.mapLeft(parseTimeout(raw), (message) => ConfigError.InvalidData([], message)))
   )
 
+// What Credentials accepts, checked as configuration: a blank key is the operator's mistake, named.
+const credential = (name: string) =>
+  Config.nonEmptyString(name).pipe(
+    Config.validate({ message: "must not be blank (it holds only spaces)", validation: (s) => s.trim().length > 0 })
+  )
+
 /**
  * The options read from the environment: `ESMS_API_KEY`, `ESMS_SECRET_KEY`, `ESMS_OAID` (required),
  * `ESMS_BASE_URL`, `ESMS_TIMEOUT` (per attempt: seconds, or a duration like "500 millis"),
@@ -453,9 +459,9 @@ const timeoutConfig = (name: string) =>
  * @since 0.1.0
  */
 export const config: Config.Config<Options> = Config.all({
-  apiKey: Config.redacted(Config.nonEmptyString("ESMS_API_KEY")),
-  secretKey: Config.redacted(Config.nonEmptyString("ESMS_SECRET_KEY")),
-  oaid: Config.nonEmptyString("ESMS_OAID"),
+  apiKey: Config.redacted(credential("ESMS_API_KEY")),
+  secretKey: Config.redacted(credential("ESMS_SECRET_KEY")),
+  oaid: credential("ESMS_OAID"),
   baseUrl: Config.string("ESMS_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL)),
   timeout: timeoutConfig("ESMS_TIMEOUT").pipe(Config.withDefault(Duration.decode(DEFAULT_TIMEOUT))),
   deadline: timeoutConfig("ESMS_DEADLINE").pipe(Config.withDefault(Duration.decode(DEFAULT_DEADLINE))),

@@ -366,7 +366,7 @@ interface Settings {
   /** The `--report` file, already open. */
   readonly report: Option.Option<number>
   readonly json: boolean
-  /** The journal held rows before this run: a row it has no record of may have been sent (a lost commit). */
+  /** The journal was used before this run: a row it has no record of may have been sent (a lost commit). */
   readonly resumed: boolean
 }
 
@@ -726,8 +726,7 @@ export const command = Command.make(
       )
       yield* Effect.gen(function*() {
         const journal = yield* Journal.Journal
-        const counts = yield* journal.counts
-        const resumed = Object.values(counts).some((n) => n > 0)
+        const resumed = !journal.isNew
         // A re-run: a changed file is found before anything is sent.
         if (resumed) yield* checkUnchanged(args.file, defaults, journalFile, journal)
         // Opened once the journal is ours: a report that cannot be written is found before anything is sent.

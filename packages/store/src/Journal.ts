@@ -13,9 +13,11 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
 import * as SqliteFile from "./internal/sqliteFile.js"
@@ -136,6 +138,8 @@ export const fingerprint = (fields: ReadonlyArray<string | undefined>): string =
 export interface Service {
   /** This journal's batch id: random, made when the journal is created, part of every derived RequestId. */
   readonly batchId: string
+  /** The batch was made by this opening: no run before this one used the journal. */
+  readonly isNew: boolean
   /** The RequestId of a row without its own: the same on every run with this journal (≤ 50 characters). */
   readonly requestIdFor: (line: number) => string
   readonly get: (line: number) => Effect.Effect<Option.Option<Entry>, SqlError.SqlError>
@@ -204,9 +208,10 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
     updated_at INTEGER NOT NULL
   )`
   yield* sql`CREATE INDEX IF NOT EXISTS journal_rows_state ON journal_rows (state)`
-  yield* sql`INSERT INTO journal_batch (id, created_at)
+  const created = yield* sql<{ id: string }>`INSERT INTO journal_batch (id, created_at)
     SELECT ${randomBytes(6).toString("hex")}, ${Date.now()}
-    WHERE NOT EXISTS (SELECT 1 FROM journal_batch)`
+    WHERE NOT EXISTS (SELECT 1 FROM journal_batch)
+    RETURNING id`
   const [batch] = yield* sql<{ id: string }>`SELECT id FROM journal_batch ORDER BY created_at LIMIT 1`
   const batchId = batch.id
 
@@ -252,6 +257,7 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
 
   return Journal.of({
     batchId,
+    isNew: created.length > 0,
     requestIdFor: (line) => `esms-${batchId}-${line}`,
     get,
     inFlight,
@@ -283,6 +289,14 @@ export class JournalUnusable extends Schema.TaggedError<JournalUnusable>("@esms-
     return `${this.file} ${this.detail}`
   }
 }
+
+/**
+ * How often the journal's WAL is copied into its main file while a run holds it: at most this much of
+ * the state lives only in the -wal file.
+ *
+ * @since 0.1.0
+ */
+export const CHECKPOINT_EVERY: Duration.Duration = Duration.seconds(1)
 
 const unusable = (file: string, detail: string) => new JournalUnusable({ file, detail })
 
@@ -322,8 +336,9 @@ const explain =
  *   the layer is released; a second run is refused at once with `JournalUnusable` ("in use"). The lock
  *   is the operating system's, so it goes with the process, even one killed by SIGKILL: never stale.
  * - WAL with `synchronous = NORMAL` (a row's record survives the process being killed, not a power
- *   cut, without an fsync per row), checkpointed into the main file after every commit: the main file
- *   holds the state even if the -wal file is lost after a kill.
+ *   cut, without an fsync per row), checkpointed into the main file when the journal is made and every
+ *   {@link CHECKPOINT_EVERY}: if the -wal file is lost after a kill, the main file still has the batch
+ *   id (so the same RequestIds) and all but the last second of rows.
  *
  * @since 0.1.0
  */
@@ -341,9 +356,10 @@ export const layerSqlite = (
             "from a backup; delete it only if no row of this batch was ever sent"
         )
       }
-      const context = yield* SqliteFile.open(filename, { exclusive: true, checkpointEvery: 1 })
+      const context = yield* SqliteFile.open(filename, { exclusive: true })
       const sql = Context.get(context, SqlClient.SqlClient)
       yield* sql`PRAGMA synchronous = NORMAL`
+      const checkpoint = Effect.ignore(sql`PRAGMA wal_checkpoint(PASSIVE)`)
       if (before === "database") {
         const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
         const hasBatch = tables.some((t) => t.name === "journal_batch") &&
@@ -358,6 +374,11 @@ export const layerSqlite = (
           )
         }
       }
-      return yield* Effect.provide(make, context)
+      const journal = yield* Effect.provide(make, context)
+      // The batch id reaches the main file at once; the rows every CHECKPOINT_EVERY (an fsync after each
+      // commit made a batch six times slower).
+      yield* checkpoint
+      yield* Effect.forkScoped(Effect.repeat(checkpoint, Schedule.spaced(CHECKPOINT_EVERY)))
+      return journal
     }).pipe(Effect.catchTag("SqlError", explain(filename)))
   )

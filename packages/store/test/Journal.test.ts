@@ -1,6 +1,7 @@
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
@@ -168,22 +169,27 @@ describe("Journal", () => {
       yield* run(file, (j) => j.counts)
     }))
 
-  it.scoped("the journal and its -wal are created readable by their owner only; the main file holds each commit", () =>
+  it.scopedLive("the journal and its -wal are created readable by their owner only; the main file holds the state", () =>
     Effect.gen(function*() {
       const file = yield* tempFile
+      // The main file alone (a copy without its WAL), as after a kill and a deleted -wal.
+      const mainFileOnly = <A>(query: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) => {
+        const copy = `${file}.copy`
+        Fs.copyFileSync(file, copy)
+        return Effect.ensuring(sqlite(copy, query), Effect.sync(() => Fs.rmSync(copy)))
+      }
       yield* run(file, (j) =>
         Effect.gen(function*() {
+          const batch = yield* mainFileOnly((sql) => sql<{ id: string }>`SELECT id FROM journal_batch`)
+          assert.deepStrictEqual(batch, [{ id: j.batchId }], "the batch id is in the main file at once")
           yield* j.inFlight(2, "rid-2", fp)
           for (const f of [file, `${file}-wal`]) {
             assert.strictEqual((Fs.statSync(f).mode & 0o777).toString(8), "600", f)
           }
           assert.isFalse(Fs.existsSync(`${file}-shm`), "exclusive WAL needs no -shm")
-          // Read the main file alone (a copy without its WAL): the row is there.
-          const copy = `${file}.copy`
-          Fs.copyFileSync(file, copy)
-          const rows = yield* sqlite(
-            copy,
-            (sql) => sql<{ state: string }>`SELECT state FROM journal_rows WHERE line = 2`
+          yield* Effect.sleep(Duration.sum(Journal.CHECKPOINT_EVERY, "300 millis"))
+          const rows = yield* mainFileOnly((sql) =>
+            sql<{ state: string }>`SELECT state FROM journal_rows WHERE line = 2`
           )
           assert.deepStrictEqual(rows, [{ state: "in_flight" }])
         }))

@@ -46,12 +46,11 @@ export const prepare = (filename: string): Effect.Effect<Before, SqlError> =>
 /**
  * The SQLite client on `filename`, opened in the scope. `exclusive`: the connection holds the file's
  * lock until it closes (another process gets `SQLITE_BUSY` at once; the OS drops the lock when the
- * process dies, even by SIGKILL), and WAL needs no -shm file. `checkpointEvery`: pages of WAL after
- * which SQLite copies it into the main file (1: after every commit).
+ * process dies, even by SIGKILL), and WAL needs no -shm file.
  */
 export const open = (
   filename: string,
-  options: { readonly exclusive?: boolean; readonly checkpointEvery?: number } = {}
+  options: { readonly exclusive?: boolean } = {}
 ): Effect.Effect<
   Context.Context<SqlClient.SqlClient | SqliteClient.SqliteClient>,
   SqlError | ConfigError.ConfigError,
@@ -65,8 +64,7 @@ export const open = (
     const client = Context.get(context, SqliteClient.SqliteClient)
     const pragmas = [
       ...(options.exclusive === true ? ["PRAGMA busy_timeout = 0", "PRAGMA locking_mode = EXCLUSIVE"] : []),
-      "PRAGMA journal_mode = WAL",
-      ...(options.checkpointEvery !== undefined ? [`PRAGMA wal_autocheckpoint = ${options.checkpointEvery}`] : [])
+      "PRAGMA journal_mode = WAL"
     ]
     for (const pragma of pragmas) yield* client.unsafe(pragma)
     return context

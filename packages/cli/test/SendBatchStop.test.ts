@@ -153,6 +153,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
         assert.strictEqual(again.code, 0)
         const summary = JSON.parse(again.stdout)
         assert.strictEqual(summary.accepted + summary.deduplicated, rows)
+        console.log(
+          `[figure] -wal/-shm deleted after SIGKILL: ${(yield* simulator.messages).length} messages for ${rows} rows ` +
+            `(${summary.deduplicated} de-duplicated)`
+        )
         yield* assertExactlyOnce(simulator, rows)
       }))
 
@@ -178,6 +182,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
         assert.strictEqual(third.code, 0)
         yield* assertExactlyOnce(simulator, rows)
         const attempts = yield* simulator.attempts
+        console.log(`[figure] two runs on one journal: ${attempts.length} requests for ${rows} rows, second refused`)
         assert.isBelow(attempts.length, rows + 10, "no row sent by two runs")
       }))
 

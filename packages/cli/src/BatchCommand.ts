@@ -31,6 +31,7 @@ import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
+import * as SameFile from "./SameFile.js"
 
 const file = Args.text({ name: "FILE" }).pipe(
   Args.withDescription("CSV (header user_id,text,image_url[,callback_url,request_id]) or JSON Lines (.jsonl).")
@@ -101,29 +102,68 @@ export interface Checked {
   readonly rows: number
   readonly invalid: number
   readonly listed: ReadonlyArray<BadRow>
+  /** Rows whose `request_id` an earlier row has, by line: the earlier row's line. */
+  readonly repeats: ReadonlyMap<number, number>
 }
 
-// The first pass: every row checked before anything is sent; bad rows printed as found (memory flat).
-// `onValid` may refuse a good row (the journal says its line was sent with other content). Photos are
-// checked a chunk of rows at a time (each distinct URL once, a few at once), rows kept in order.
-const check = <E>(
+const repeatProblem = (first: number): Outcome.FieldProblem => ({
+  field: "request_id",
+  message: `repeats the request_id of line ${first} (one RequestId per message: eSMS would drop this one as a 124)`
+})
+
+// The first pass: every row checked before anything is sent; bad rows printed as found. Memory holds
+// only the rows' own request_ids (to find repeats), not the rows. Photos are checked a chunk of rows at
+// a time (each distinct URL once, a few at once), rows kept in order.
+const check = (
   file: string,
   defaults: BatchFile.Defaults,
   photos: BatchImages.Photos,
-  onBad: (bad: BadRow) => Effect.Effect<void>,
-  onValid: (row: BatchFile.Row, message: ZaloMessage.ZaloMessage) => Effect.Effect<void, E>
-) =>
+  onBad: (bad: BadRow) => Effect.Effect<void>
+): Effect.Effect<Checked, BatchFile.FileUnreadable> =>
+  Effect.suspend(() => {
+    const seen = new Map<string, number>()
+    const repeats = new Map<number, number>()
+    const listed: Array<BadRow> = []
+    const checkRow = (row: BatchFile.Row) => {
+      const result = validate(row)
+      const requestId = Either.isRight(result) ? BatchFile.toInput(row).requestId : undefined
+      if (requestId === undefined) return result
+      const first = seen.get(requestId)
+      if (first === undefined) {
+        seen.set(requestId, row.line)
+        return result
+      }
+      repeats.set(row.line, first)
+      return Either.left<BadRow>({ line: row.line, errors: [repeatProblem(first)] })
+    }
+    return BatchFile.rows(file, defaults).pipe(
+      photos.enabled ? Stream.rechunk(BatchImages.CHUNK) : identity,
+      Stream.mapChunksEffect((rows) =>
+        photos.checkRows(Chunk.map(rows, (row) => [row, row.line, checkRow(row)] as const))
+      ),
+      Stream.runFoldEffect({ rows: 0, invalid: 0 }, (acc, [, result]) => {
+        if (Either.isRight(result)) return Effect.succeed({ ...acc, rows: acc.rows + 1 })
+        if (listed.length < MAX_LISTED_INVALID) listed.push(result.left)
+        return Effect.as(onBad(result.left), { rows: acc.rows + 1, invalid: acc.invalid + 1 })
+      }),
+      Effect.map((acc): Checked => ({ ...acc, listed, repeats }))
+    )
+  })
+
+// A re-run's extra pass: a row the journal says was sent must still hold the same message.
+const checkUnchanged = (file: string, defaults: BatchFile.Defaults, journalFile: string, journal: Journal.Service) =>
   BatchFile.rows(file, defaults).pipe(
-    photos.enabled ? Stream.rechunk(BatchImages.CHUNK) : identity,
-    Stream.mapChunksEffect((rows) =>
-      photos.checkRows(Chunk.map(rows, (row) => [row, row.line, validate(row)] as const))
-    ),
-    Stream.runFoldEffect({ rows: 0, invalid: 0, listed: [] as Array<BadRow> }, (acc, [row, result]) => {
-      if (Either.isRight(result)) return Effect.as(onValid(row, result.right), { ...acc, rows: acc.rows + 1 })
-      if (acc.listed.length < MAX_LISTED_INVALID) acc.listed.push(result.left)
-      return Effect.as(onBad(result.left), { ...acc, rows: acc.rows + 1, invalid: acc.invalid + 1 })
-    })
+    Stream.runForEach((row) =>
+      Either.isLeft(validate(row)) ?
+        Effect.void :
+        Effect.flatMap(journal.get(row.line), (entry) =>
+          Journal.conflicts(entry, fingerprintOf(BatchFile.toInput(row)))
+            ? Effect.fail(new FileChanged({ file, journal: journalFile, line: row.line }))
+            : Effect.void)
+    )
   )
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`
 
 /**
  * A row the journal says was sent holds another message now: the file was edited after a run. Its
@@ -153,6 +193,10 @@ export interface Tally {
   failed: Record<string, number>
   invalid: number
   sentThisRun: number
+  /** Sends cut after the stop grace: their outcome is unknown, the journal has them `in_flight`. */
+  inFlight: number
+  /** Rows an earlier run left failed or rejected, skipped (not sent again) because no --retry-failed. */
+  notRetried: number
 }
 
 const newTally = (rows: number): Tally => ({
@@ -164,7 +208,9 @@ const newTally = (rows: number): Tally => ({
   rejected: {},
   failed: {},
   invalid: 0,
-  sentThisRun: 0
+  sentThisRun: 0,
+  inFlight: 0,
+  notRetried: 0
 })
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0)
@@ -206,12 +252,26 @@ export const summaryTable = (tally: Tally, status: "done" | "interrupted"): stri
     ["failed", total(tally.failed), breakdown(tally.failed)],
     ["invalid", tally.invalid, tally.invalid > 0 ? "not sent" : ""]
   ]
+  if (tally.inFlight > 0) {
+    rows.push([
+      "in flight",
+      tally.inFlight,
+      "cut at the stop: eSMS may have them; the next run asks with the same RequestId"
+    ])
+  }
   const width = String(Math.max(...rows.map(([, n]) => n), tally.rows)).length
   return [
     status === "interrupted"
-      ? `Interrupted after ${tally.done} of ${tally.rows} rows; run the same command again to resume.`
-      : `${tally.rows} rows`,
-    ...rows.map(([label, n, note]) => `  ${label.padEnd(14)}${String(n).padStart(width)}${note ? `   ${note}` : ""}`)
+      ? `Interrupted after ${tally.done} of ${plural(tally.rows, "row")}; run the same command again to resume.`
+      : plural(tally.rows, "row"),
+    ...rows.map(([label, n, note]) => `  ${label.padEnd(14)}${String(n).padStart(width)}${note ? `   ${note}` : ""}`),
+    ...(tally.notRetried > 0
+      ? [
+        `${plural(tally.notRetried, "row")} failed or rejected by an earlier run ${
+          tally.notRetried === 1 ? "was" : "were"
+        } not sent again; --retry-failed sends ${tally.notRetried === 1 ? "it" : "them"} (same RequestId).`
+      ]
+      : [])
   ].join("\n")
 }
 
@@ -232,6 +292,8 @@ const summaryJson = (
     rejected: tally.rejected,
     failed: tally.failed,
     invalid: tally.invalid,
+    inFlight: tally.inFlight,
+    notRetried: tally.notRetried,
     invalidRows: extra.invalidRows,
     exitCode: exitCodeOf(tally)
   })
@@ -247,19 +309,28 @@ interface Item extends ZaloMessage.Input {
 
 type ReportLine = Record<string, unknown>
 
+/**
+ * Seconds until the rows left are done, at the rate of this run's sends so far (rows skipped because an
+ * earlier run settled them are not a rate: a resume that skipped 400 rows in its first second is not
+ * 400 rows per second). Undefined before the first send.
+ *
+ * @since 0.1.0
+ */
+export const etaSeconds = (tally: Tally, elapsedMillis: number): number | undefined => {
+  const rate = tally.sentThisRun / Math.max(0.001, elapsedMillis / 1000)
+  return rate > 0 ? Math.round((tally.rows - tally.done) / rate) : undefined
+}
+
 // Progress: a bar on a terminal, a plain line every few seconds otherwise (logs, CI, pipes).
 const progress = (tally: Tally, json: boolean) =>
   Effect.gen(function*() {
     const started = Date.now()
     const rateNow = () => tally.sentThisRun / Math.max(0.001, (Date.now() - started) / 1000)
-    const eta = () => {
-      const r = rateNow()
-      return r > 0 ? Math.round((tally.rows - tally.done) / r) : undefined
-    }
+    const eta = () => etaSeconds(tally, Date.now() - started)
     if (process.stdout.isTTY && process.stderr.isTTY && !json) {
       const bar = new SingleBar({
         format: "{bar} {value}/{total} rows | accepted {accepted} | rejected {rejected} | failed {failed} | " +
-          "{rate}/s | ETA {eta_formatted}",
+          "{rate}/s | ETA {eta}",
         hideCursor: true,
         clearOnComplete: true,
         etaBuffer: 200
@@ -268,19 +339,24 @@ const progress = (tally: Tally, json: boolean) =>
         accepted: tally.accepted + tally.acceptedEarlier + tally.deduplicated,
         rejected: total(tally.rejected),
         failed: total(tally.failed),
-        rate: rateNow().toFixed(1)
+        rate: rateNow().toFixed(1),
+        eta: Option.match(Option.fromNullable(eta()), { onNone: () => "-", onSome: (s) => `${s}s` })
       })
       bar.start(tally.rows, tally.done, payload())
       const update = Effect.sync(() => bar.update(tally.done, payload()))
+      let stopped = false
       return {
         tick: update,
-        stop: Effect.sync(() => bar.stop())
+        stop: Effect.sync(() => {
+          if (!stopped) bar.stop()
+          stopped = true
+        })
       }
     }
     const line = Effect.suspend(() => {
       const left = eta()
       return Console.error(
-        `progress: ${tally.done}/${tally.rows} rows, accepted ${
+        `progress: ${tally.done}/${plural(tally.rows, "row")}, accepted ${
           tally.accepted + tally.acceptedEarlier + tally.deduplicated
         }` +
           `, rejected ${total(tally.rejected)}, failed ${total(tally.failed)}, ${rateNow().toFixed(1)}/s` +
@@ -303,6 +379,8 @@ interface Settings {
   readonly json: boolean
   /** The checking pass's photo answers, reused by the sends; undefined with --no-check-image. */
   readonly images: BatchImages.Photos["checker"]
+  /** The journal was used before this run: a row it has no record of may have been sent (a lost commit). */
+  readonly resumed: boolean
 }
 
 // The second pass: each row decided by the journal, sent, and its outcome journaled and reported.
@@ -325,8 +403,10 @@ const send = (
       onSome: (out) => Effect.async<void>((resume) => void out.end(() => resume(Effect.void)))
     })
     const display = yield* progress(tally, settings.json)
-    // Set by Ctrl-C: no row is taken after it (rows come one at a time, so it is checked per row).
+    // Set by Ctrl-C: no row is taken after it, and no row waiting for the pacer starts its send.
     let stopping = false
+    // The rows whose send started (journaled in_flight) and whose outcome is not recorded yet.
+    const started = new Set<number>()
 
     const skipped = (entry: Journal.Entry) =>
       Effect.suspend(() => {
@@ -344,6 +424,7 @@ const send = (
             })
           case "rejected":
             bump(tally.rejected, entry.tag ?? "Rejected")
+            tally.notRetried++
             return write({
               line: entry.line,
               status: "rejected",
@@ -355,6 +436,7 @@ const send = (
             })
           default:
             bump(tally.failed, entry.tag ?? "Failed")
+            tally.notRetried++
             return write({
               line: entry.line,
               status: "failed",
@@ -366,7 +448,18 @@ const send = (
         }
       })
 
-    // Rows, each with its journal decision; skipped ones are counted here and go no further.
+    // A row that is not sent at all: reported, and journaled as invalid.
+    const recordInvalid = (line: number, fingerprint: string, errors: ReadonlyArray<Outcome.FieldProblem>) =>
+      Effect.suspend(() => {
+        tally.done++
+        tally.invalid++
+        return Effect.zipRight(
+          journal.invalid(line, fingerprint, errors.map((e) => `${e.field} ${e.message}`).join("; ")),
+          write({ line, status: "invalid", errors })
+        )
+      })
+
+    // Rows, each with its journal decision; skipped and invalid ones are recorded here and go no further.
     const items = BatchFile.rows(settings.file, settings.defaults).pipe(
       Stream.rechunk(1),
       Stream.takeWhile(() => !stopping),
@@ -374,9 +467,15 @@ const send = (
         Effect.gen(function*() {
           const input = BatchFile.toInput(row)
           const fingerprint = fingerprintOf(input)
-          if (row.problem !== undefined || Either.isLeft(ZaloMessage.validateEither(input))) {
-            // Sent to sendMany all the same: it answers Invalid, journaled like every outcome.
-            return Option.some<Item>({ ...input, line: row.line, fingerprint, sentBefore: false, problem: row.problem })
+          const repeated = checked.repeats.get(row.line)
+          const result = validate(row)
+          if (repeated !== undefined || Either.isLeft(result)) {
+            const errors = repeated !== undefined ? [repeatProblem(repeated)] : Either.getLeft(result).pipe(
+              Option.map((bad) => bad.errors),
+              Option.getOrElse(() => [])
+            )
+            yield* recordInvalid(row.line, fingerprint, errors)
+            return Option.none<Item>()
           }
           const entry = yield* journal.get(row.line)
           const decision = Journal.decide(
@@ -393,7 +492,10 @@ const send = (
             requestId: decision.requestId,
             line: row.line,
             fingerprint,
-            sentBefore: decision.sentBefore,
+            // A RequestId of this journal's own making that it has no record of: only this journal can
+            // have sent it (a commit lost with a deleted -wal), so a 124 for it means eSMS has it.
+            sentBefore: decision.sentBefore ||
+              (settings.resumed && Option.isNone(entry) && input.requestId === undefined),
             problem: undefined
           })
         })
@@ -404,6 +506,7 @@ const send = (
     const record = (outcome: BatchOutcome.BatchOutcome<Item>, problem: string | undefined) =>
       Effect.suspend(() => {
         const item = outcome.message
+        started.delete(item.line)
         tally.done++
         switch (outcome._tag) {
           case "Invalid": {
@@ -489,7 +592,13 @@ const send = (
       concurrency: settings.concurrency,
       perSecond: settings.rate,
       checkImage: settings.images ?? false,
-      beforeSend: (item, _, requestId) => journal.inFlight(item.line, requestId, item.fingerprint)
+      // Right after the pacer: once Ctrl-C came, a row still waiting here never starts (it waits to be cut).
+      beforeSend: (item, _, requestId) =>
+        Effect.suspend(() => {
+          if (stopping) return Effect.never
+          started.add(item.line)
+          return journal.inFlight(item.line, requestId, item.fingerprint)
+        })
     }).pipe(
       Stream.runForEach((outcome) =>
         Effect.zipRight(
@@ -515,23 +624,69 @@ const send = (
         yield* ExitStatus.set(exitCodeOf(tally))
       })
 
-    // A daemon, so that Ctrl-C (the interruption of this fiber) does not cut the sends in flight.
+    // Ctrl-C: no new send starts; the sends in flight get STOP_GRACE to finish, then are cut (they stay
+    // in_flight in the journal: the next run asks eSMS again with the same RequestId).
+    const stop = (fiber: Fiber.RuntimeFiber<void, unknown>) =>
+      Effect.gen(function*() {
+        stopping = true
+        yield* display.stop
+        yield* Console.error(
+          started.size === 0
+            ? "Stopping…"
+            : `Stopping… waiting for ${plural(started.size, "send")} in flight (at most ${
+              Duration.format(STOP_GRACE)
+            }); no new row is sent.`
+        )
+        const idle = Effect.sync(() => started.size === 0).pipe(
+          Effect.repeat({ until: (done) => done, schedule: Schedule.spaced("20 millis") })
+        )
+        // Interruptible, so that the grace's timeout can end the wait (this runs as a finalizer).
+        yield* Effect.interruptible(Effect.raceFirst(idle, Fiber.await(fiber))).pipe(
+          Effect.timeout(STOP_GRACE),
+          Effect.ignore
+        )
+        yield* Fiber.interrupt(fiber)
+        tally.inFlight = started.size
+        yield* finish("interrupted")
+      })
+
+    // A daemon, so that Ctrl-C (the interruption of this fiber) does not cut the sends in flight at once.
     const fiber = yield* Effect.forkDaemon(pipeline)
     yield* Effect.flatten(Fiber.await(fiber)).pipe(
-      // Ctrl-C: take no new row, let the sends in flight finish (for a while), then journal and report.
-      Effect.onInterrupt(() =>
-        Effect.sync(() => {
-          stopping = true
-        }).pipe(
-          Effect.zipRight(Effect.timeout(Fiber.await(fiber), STOP_GRACE)),
-          Effect.zipRight(Fiber.interrupt(fiber)),
-          Effect.zipRight(finish("interrupted")),
-          Effect.orDie
-        )
-      )
+      Effect.onInterrupt(() => Effect.orDie(stop(fiber)))
     )
     yield* finish("done")
   })
+
+// The report holds recipients and results: readable by its owner only, even if it existed.
+const openReport = (path: string): number => {
+  const fd = Fs.openSync(path, "w", 0o600)
+  Fs.fchmodSync(fd, 0o600)
+  return fd
+}
+
+const distinctFiles = (file: string, journal: string, report: Option.Option<string>) => {
+  const clash = (field: string, path: string, other: string, what: string) =>
+    SameFile.sameFile(path, other) ? [{ field, message: `${path} is the same file as ${what}; choose another` }] : []
+  const problems = [
+    ...clash("--journal", journal, file, `FILE (${file})`),
+    ...Option.match(report, {
+      onNone: () => [],
+      onSome: (path) => [
+        ...clash("--report", path, file, `FILE (${file}): it would be overwritten`),
+        ...["", "-wal", "-shm", "-journal"].flatMap((suffix) =>
+          clash(
+            "--report",
+            path,
+            journal + suffix,
+            `the journal${suffix === "" ? "" : `'s ${suffix} file`} (${journal + suffix})`
+          )
+        )
+      ]
+    })
+  ]
+  return problems.length > 0 ? Effect.fail(Outcome.invalid(problems.slice(0, 1))) : Effect.void
+}
 
 /** @since 0.1.0 */
 export const command = Command.make(
@@ -571,9 +726,7 @@ export const command = Command.make(
 
       if (args.dryRun) {
         // Every row first, nothing else: no journal, no credentials.
-        const checked = yield* check(args.file, defaults, photos, onBad, () => Effect.void).pipe(
-          Effect.mapError(unreadable)
-        )
+        const checked = yield* check(args.file, defaults, photos, onBad).pipe(Effect.mapError(unreadable))
         yield* args.json
           ? Console.log(JSON.stringify({
             status: "dry-run",
@@ -583,18 +736,16 @@ export const command = Command.make(
             invalidRows: checked.listed
           }))
           : Console.log(
-            `${checked.rows} rows: ${
-              checked.rows - checked.invalid
-            } valid, ${checked.invalid} invalid — nothing was sent.`
+            `${plural(checked.rows, "row")}: ${checked.rows - checked.invalid} valid, ${checked.invalid} invalid — ` +
+              "nothing was sent."
           )
         return yield* ExitStatus.set(checked.invalid > 0 ? Outcome.ExitCode.invalid : Outcome.ExitCode.accepted)
       }
 
-      // Opened now: a report that cannot be written is a usage error, found before anything is sent.
-      const reportFd = yield* Effect.try({
-        try: () => Option.map(args.report, (path) => Fs.openSync(path, "w")),
-        catch: (error) => Outcome.invalid([{ field: "--report", message: String((error as Error).message) }])
-      })
+      // Before any file is opened: a --report or --journal on the input or on each other would destroy it.
+      yield* distinctFiles(args.file, journalFile, args.report)
+      // Every row first, before the journal is made: an unreadable file leaves nothing behind.
+      const checked = yield* check(args.file, defaults, photos, onBad).pipe(Effect.mapError(unreadable))
       const client = yield* EsmsClient.config.pipe(
         Effect.flatMap(EsmsClient.make),
         Overrides.apply(args),
@@ -602,12 +753,14 @@ export const command = Command.make(
       )
       yield* Effect.gen(function*() {
         const journal = yield* Journal.Journal
-        // Every row first, against the journal too: a bad or changed file is found before anything is sent.
-        const checked = yield* check(args.file, defaults, photos, onBad, (row) =>
-          Effect.flatMap(journal.get(row.line), (entry) =>
-            Journal.conflicts(entry, fingerprintOf(BatchFile.toInput(row)))
-              ? Effect.fail(new FileChanged({ file: args.file, journal: journalFile, line: row.line }))
-              : Effect.void))
+        const resumed = !journal.isNew
+        // A re-run: a changed file is found before anything is sent.
+        if (resumed) yield* checkUnchanged(args.file, defaults, journalFile, journal)
+        // Opened once the journal is ours: a report that cannot be written is found before anything is sent.
+        const reportFd = yield* Effect.try({
+          try: () => Option.map(args.report, openReport),
+          catch: (error) => Outcome.invalid([{ field: "--report", message: String((error as Error).message) }])
+        })
         yield* send(
           {
             file: args.file,
@@ -618,7 +771,8 @@ export const command = Command.make(
             retryFailed: args.retryFailed,
             report: reportFd,
             json: args.json,
-            images: photos.checker
+            images: photos.checker,
+            resumed
           },
           checked,
           client,
@@ -629,13 +783,11 @@ export const command = Command.make(
         Effect.catchTags({
           SqlError: (error) =>
             Effect.fail(Outcome.invalid([{ field: "--journal", message: `${journalFile}: ${error.message}` }])),
-          FileUnreadable: (error) =>
-            Effect.fail(unreadable(error)),
-          FileChanged: (error) =>
-            Effect.fail(Outcome.invalid([{ field: "FILE", message: error.message }]))
+          JournalUnusable: (error) => Effect.fail(Outcome.invalid([{ field: "--journal", message: error.message }])),
+          FileUnreadable: (error) => Effect.fail(unreadable(error)),
+          FileChanged: (error) => Effect.fail(Outcome.invalid([{ field: "FILE", message: error.message }]))
         }),
-        Effect.catchTag("ConfigError", (error) =>
-          Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
+        Effect.catchTag("ConfigError", (error) => Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
       )
     }).pipe(
       Effect.catchAll((outcome) =>

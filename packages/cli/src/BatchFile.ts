@@ -53,12 +53,17 @@ export type Format = "csv" | "jsonl"
 /** JSON Lines for `.jsonl` / `.ndjson`, CSV otherwise. @since 0.1.0 */
 export const formatOf = (file: string): Format => /\.(jsonl|ndjson)$/i.test(file) ? "jsonl" : "csv"
 
-const describe = (error: unknown): string =>
-  error instanceof Error ?
-    ("code" in error && typeof error.code === "string" && error.code.startsWith("E")
-      ? `${error.code}: ${error.message}`
-      : error.message) :
-    String(error)
+// Node's "ENOENT: no such file or directory, open '/x'" as "no such file or directory (ENOENT)": the
+// path is already in the message, and the code once.
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error)
+  const code = "code" in error && typeof error.code === "string" ? error.code : undefined
+  if (code === undefined || !code.startsWith("E")) return error.message
+  const text = error.message.replace(new RegExp(`^${code}: `), "").replace(/, \w+ '.*'$/, "")
+  return `${text} (${code})`
+}
+
+const EMPTY = `is empty: a batch file starts with the header ${COLUMNS.join(",")} (CSV) or a JSON object per line`
 
 // Line breaks inside a record's quoted fields, a CRLF counted once.
 const lineBreaks = (record: Record<string, unknown>): { readonly all: number; readonly crlf: number } => {
@@ -74,10 +79,12 @@ const lineBreaks = (record: Record<string, unknown>): { readonly all: number; re
 
 const csvRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
   Stream.suspend(() => {
+    let header = false
     const parser = Fs.createReadStream(file).on("error", (error) => parser.destroy(error)).pipe(parse({
       bom: true,
-      columns: (header: Array<string>) => {
-        const names = header.map((h) => h.trim().toLowerCase())
+      columns: (cells: Array<string>) => {
+        header = true
+        const names = cells.map((h) => h.trim().toLowerCase())
         const missing = REQUIRED_COLUMNS.filter((c) => !names.includes(c))
         if (missing.length > 0) {
           throw new Error(`the header (line 1) lacks ${missing.join(", ")}; expected ${COLUMNS.join(",")}`)
@@ -99,7 +106,10 @@ const csvRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
         const breaks = lineBreaks(record)
         const seen = overcount + breaks.crlf
         return [seen, { line: info.lines - seen - breaks.all, fields: record } satisfies Row]
-      })
+      }),
+      Stream.concat(
+        Stream.suspend(() => header ? Stream.empty : Stream.fail(new FileUnreadable({ file, detail: EMPTY })))
+      )
     )
   })
 
@@ -109,6 +119,7 @@ const jsonRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
     const lines = Readline.createInterface({ input, crlfDelay: Infinity })
     input.on("error", (error) => lines.emit("error", error))
     let line = 0
+    let rows = 0
     return Stream.fromAsyncIterable(lines, (error) => new FileUnreadable({ file, detail: describe(error) })).pipe(
       Stream.map((text) => {
         line++
@@ -116,6 +127,7 @@ const jsonRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
       }),
       Stream.filter(({ text }) => text.trim() !== ""),
       Stream.map(({ line, text }): Row => {
+        rows++
         try {
           const value: unknown = JSON.parse(text)
           return typeof value === "object" && value !== null && !Array.isArray(value)
@@ -124,7 +136,10 @@ const jsonRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
         } catch {
           return { line, fields: {}, problem: "is not valid JSON" }
         }
-      })
+      }),
+      Stream.concat(
+        Stream.suspend(() => rows > 0 ? Stream.empty : Stream.fail(new FileUnreadable({ file, detail: EMPTY })))
+      )
     )
   })
 

@@ -109,9 +109,20 @@ const checkPublicUrl = (raw: string): Effect.Effect<void, ConfigError.ConfigErro
     )
 }
 
+/**
+ * `--port` as a usage error when no port can have it (Node would throw on listen).
+ *
+ * @since 0.1.0
+ */
+export const checkPort = (port: number): Effect.Effect<void, ConfigError.ConfigError> =>
+  Number.isInteger(port) && port >= 0 && port <= 65535
+    ? Effect.void
+    : Effect.fail(ConfigError.InvalidData(["--port"], `must be a whole number from 0 to 65535 (got ${port})`))
+
 const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
   Effect.gen(function*() {
-    // The token and the public URL first: a usage error must not leave a new store file behind.
+    // The port, the token and the public URL first: a usage error must not leave a new store file behind.
+    yield* checkPort(args.port)
     const token = yield* CallbackToken.config
     if (Option.isSome(args.publicUrl)) yield* checkPublicUrl(args.publicUrl.value)
     // Opened for the life of the command's scope, as the server is.

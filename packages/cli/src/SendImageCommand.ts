@@ -8,8 +8,10 @@ import * as Options from "@effect/cli/Options"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { ZaloMessage } from "@esms-effect/core"
 import { EsmsClient } from "@esms-effect/http-client"
+import { DeliveryReports, SentRequests } from "@esms-effect/store"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
@@ -87,6 +89,7 @@ export const command = Command.make(
       // Our RequestId when none is given, so every outcome can name it: a failed send is then safe to
       // retry with it (eSMS de-duplicates).
       const requestId = Option.getOrElse(args.requestId, EsmsClient.generateRequestId)
+      const fieldName = (field: string) => Overrides.fieldName(args)(optionName(field))
       return Effect.gen(function*() {
         // The message first: what the operator typed is checked before the environment is read.
         const message = yield* ZaloMessage.validate({
@@ -97,16 +100,53 @@ export const command = Command.make(
           requestId,
           sendDate: Option.getOrUndefined(args.sendDate)
         })
+        const options = yield* EsmsClient.config
         // The photo is checked by the client, after the message and the configuration, before the send.
-        const client = yield* EsmsClient.make({ ...(yield* EsmsClient.config), checkImage: !args.noCheckImage })
-        return yield* client.sendZaloImage(message)
+        const client = yield* EsmsClient.make({ ...options, checkImage: !args.noCheckImage })
+        const storeFile = yield* DeliveryReports.fileConfig
+        const fingerprint = SentRequests.fingerprint([
+          options.credentials.oaid,
+          message.userId,
+          message.text,
+          message.imageUrl,
+          message.callbackUrl,
+          message.sendDate
+        ])
+        return yield* Effect.gen(function*() {
+          const sentRequests = yield* SentRequests.SentRequests
+          // Recorded before the send: a retry of this RequestId can then tell eSMS's 124 for it apart.
+          const earlier = yield* sentRequests.starting(requestId, fingerprint)
+          const result = yield* Effect.either(client.sendZaloImage(message))
+          if (Either.isRight(result)) return Outcome.accepted(result.right)
+          const outcome = Outcome.fromError(result.left, fieldName, requestId)
+          if (outcome.status !== "rejected") return outcome
+          if (result.left._tag !== "DuplicateRequestId") {
+            // eSMS refused it: it holds nothing under this RequestId from this send.
+            yield* Effect.ignore(sentRequests.rejected(requestId, fingerprint))
+            return outcome
+          }
+          return earlier._tag === "SameMessage"
+            ? { status: "accepted", smsId: null, requestId, deduplicated: true } satisfies Outcome.Outcome
+            : earlier._tag === "OtherMessage"
+            ? {
+              ...outcome,
+              message:
+                `${outcome.message} (this RequestId carried another message, first sent ${earlier.since.toISOString()})`
+            }
+            : outcome
+        }).pipe(
+          Effect.provide(SentRequests.layerSqlite(storeFile)),
+          // Before the send: the store could not be opened or written, so nothing was sent.
+          Effect.catchTag("SqlError", (error) =>
+            Effect.succeed(Outcome.invalid([{
+              field: "ESMS_STORE",
+              message: `${storeFile} cannot be used (${error.message}): it records what each RequestId ` +
+                "carried, so that a retry is safe; set ESMS_STORE to a writable file"
+            }])))
+        )
       }).pipe(
         Overrides.apply(args),
-        Effect.match({
-          onFailure: (error) =>
-            Outcome.fromError(error, (field) => Overrides.fieldName(args)(optionName(field)), requestId),
-          onSuccess: Outcome.accepted
-        }),
+        Effect.catchAll((error) => Effect.succeed(Outcome.fromError(error, fieldName, requestId))),
         Effect.flatMap((outcome) => report(outcome, args.json))
       )
     })

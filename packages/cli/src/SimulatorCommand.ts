@@ -10,6 +10,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 
@@ -76,6 +77,7 @@ export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): stri
 /** @since 0.1.0 */
 export const command = Command.make("simulator", { port, host, tps, balance }, (args) =>
   Effect.gen(function*() {
+    yield* CallbacksCommand.checkPort(args.port)
     const simulator = yield* Simulator.serve({
       port: args.port,
       host: args.host,
@@ -86,12 +88,24 @@ export const command = Command.make("simulator", { port, host, tps, balance }, (
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
-    // A port in use or an address not on this machine: the operator's choice, so a usage error.
-    Effect.catchTag("ServeError", (error) =>
-      Effect.zipRight(
-        Console.error(`Could not listen on ${args.host}:${args.port}: ${String(error.cause)}`),
-        ExitStatus.set(Outcome.ExitCode.invalid)
-      ))
+    Effect.catchTags({
+      // A port in use or an address not on this machine: the operator's choice, so a usage error.
+      ServeError: (error) =>
+        Effect.zipRight(
+          Console.error(`Could not listen on ${args.host}:${args.port}: ${String(error.cause)}`),
+          ExitStatus.set(Outcome.ExitCode.invalid)
+        ),
+      ConfigError: (error) =>
+        Effect.zipRight(
+          Console.error(
+            Outcome.render(Outcome.invalid(Outcome.configProblems(error))).text.replace(
+              "nothing was sent",
+              "the simulator did not start"
+            )
+          ),
+          ExitStatus.set(Outcome.ExitCode.invalid)
+        )
+    })
   )).pipe(
     Command.withDescription(
       "Run a local eSMS simulator (send, callbacks, GetSendStatus, GetBalance) and print a test account. " +

@@ -11,6 +11,9 @@ import { Images } from "@esms-effect/simulator"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
 import * as Cli from "../src/Cli.js"
 import * as TestConsole from "./TestConsole.js"
 
@@ -91,6 +94,9 @@ export const run = (
     )
     const { captured, console } = TestConsole.make()
     const env = new Map(Object.entries(options.env ?? ENV))
+    // The local store (send-image records its RequestIds there): a fresh one unless the test names one.
+    const storeDir = env.has("ESMS_STORE") ? undefined : Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-cli-store-"))
+    if (storeDir !== undefined) env.set("ESMS_STORE", Path.join(storeDir, "esms.sqlite"))
     return Cli.main(["node", "esms", ...args]).pipe(
       Effect.provide(Layer.mergeAll(NodeContext.layer, options.http ?? recording)),
       Effect.withConsole(console),
@@ -101,6 +107,7 @@ export const run = (
         stderr: captured.stderr,
         requests,
         imageRequests
-      }))
+      })),
+      Effect.ensuring(Effect.sync(() => storeDir && Fs.rmSync(storeDir, { recursive: true, force: true })))
     )
   })

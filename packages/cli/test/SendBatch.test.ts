@@ -215,6 +215,13 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
           acceptedEarlier: 2,
           failed: { ConnectionLost: 1 }
         })
+        assert.strictEqual(JSON.parse(again.stdout[0]).notRetried, 1)
+        // Said, not silent: how many rows were left as they were, and how to send them.
+        const human = yield* esms(["zalo", "send-batch", file, "--concurrency", "1"])
+        assert.include(
+          human.stdout.join("\n"),
+          "1 row failed or rejected by an earlier run was not sent again; --retry-failed sends it (same RequestId)."
+        )
         assert.strictEqual((yield* simulator.attempts).length, 3, "nothing sent without --retry-failed")
 
         const retried = yield* esms([...args, "--retry-failed"])
@@ -288,6 +295,50 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
           "cb-1": receiver,
           "cb-2": "https://own.example.vn/hook"
         })
+      }))
+
+    it.scoped("a request_id repeated within the file is a bad row: --dry-run lists it, a run does not send it", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        const dir = yield* tempDir
+        const file = yield* writeFile(
+          dir,
+          "c.csv",
+          csv([
+            `${user(1)},hi 1,${photo},,promo-7`,
+            `${user(2)},hi 2,${photo},,promo-8`,
+            `${user(3)},hi 3,${photo},,promo-7`
+          ])
+        )
+        const dry = yield* esms(["zalo", "send-batch", file, "--dry-run", "--json"])
+        assert.strictEqual(dry.exitCode, 2)
+        assert.deepInclude(JSON.parse(dry.stdout[0]), { rows: 3, valid: 2, invalid: 1 })
+        assert.strictEqual(JSON.parse(dry.stdout[0]).invalidRows[0].line, 4)
+        assert.strictEqual(JSON.parse(dry.stdout[0]).invalidRows[0].errors[0].field, "request_id")
+        assert.match(JSON.parse(dry.stdout[0]).invalidRows[0].errors[0].message, /repeats the request_id of line 2/)
+
+        const report = Path.join(dir, "r.jsonl")
+        const result = yield* esms(["zalo", "send-batch", file, "--json", "--report", report])
+        const summary = JSON.parse(result.stdout[0])
+        assert.deepInclude(summary, { accepted: 2, deduplicated: 0, invalid: 1 })
+        assert.deepEqual(reportOf(report).map((r) => [r.line, r.status]), [[2, "accepted"], [3, "accepted"], [
+          4,
+          "invalid"
+        ]])
+        const messages = yield* simulator.messages
+        assert.deepEqual(messages.map((m) => m.userId).sort(), [user(1), user(2)])
+      }))
+
+    it.scoped("a one-row file says \"1 row\"", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const dir = yield* tempDir
+        const file = yield* writeFile(dir, "c.csv", csv([`${user(1)},hi,${photo},,`]))
+        const dry = yield* esms(["zalo", "send-batch", file, "--dry-run"])
+        assert.strictEqual(dry.stdout[0], "1 row: 1 valid, 0 invalid — nothing was sent.")
+        const result = yield* esms(["zalo", "send-batch", file])
+        assert.strictEqual(result.stdout[0].split("\n")[0], "1 row")
       }))
   }
 )

@@ -8,7 +8,6 @@
  *
  * @since 0.1.0
  */
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import { DeliveryReport } from "@esms-effect/core"
@@ -19,6 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as SqliteFile from "./internal/sqliteFile.js"
 
 /** The store file when `ESMS_STORE` is not set: `esms.sqlite` in the working directory. @since 0.1.0 */
 export const DEFAULT_FILE = "esms.sqlite"
@@ -142,20 +142,31 @@ export const layer: Layer.Layer<DeliveryReports, SqlError.SqlError, SqlClient.Sq
 )
 
 /**
- * The service on a SQLite file (WAL mode: a receiver may write while `esms status` reads).
+ * The SQL client on a store file, created if missing readable by its owner only (it holds recipients'
+ * delivery results; SQLite gives its -wal and -shm the same mode), in WAL mode: a receiver may write
+ * while `esms status` reads. Shared by the stores kept in that file.
+ *
+ * @since 0.1.0
+ */
+export const layerSqlClient = (
+  filename: string
+): Layer.Layer<SqlClient.SqlClient, SqlError.SqlError | ConfigError.ConfigError> =>
+  Layer.scopedContext(Effect.zipRight(SqliteFile.prepare(filename), SqliteFile.open(filename)))
+
+/**
+ * The service on a SQLite file (see {@link layerSqlClient}).
  *
  * @since 0.1.0
  */
 export const layerSqlite = (
   filename: string
 ): Layer.Layer<DeliveryReports, SqlError.SqlError | ConfigError.ConfigError> =>
-  layer.pipe(Layer.provide(SqliteClient.layer({ filename })))
+  layer.pipe(Layer.provide(layerSqlClient(filename)))
 
 /**
  * The service on the file named by {@link fileConfig} (`ESMS_STORE`, default `esms.sqlite`).
  *
  * @since 0.1.0
  */
-export const layerConfig: Layer.Layer<DeliveryReports, SqlError.SqlError | ConfigError.ConfigError> = layer.pipe(
-  Layer.provide(SqliteClient.layerConfig({ filename: fileConfig }))
-)
+export const layerConfig: Layer.Layer<DeliveryReports, SqlError.SqlError | ConfigError.ConfigError> = Layer
+  .unwrapEffect(Effect.map(fileConfig, layerSqlite))

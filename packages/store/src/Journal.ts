@@ -9,15 +9,18 @@
  *
  * @since 0.1.0
  */
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
+import * as SqliteFile from "./internal/sqliteFile.js"
 
 /**
  * Where a row stands: `pending` (known, not sent yet), `in_flight` (a send started and its outcome is
@@ -135,6 +138,8 @@ export const fingerprint = (fields: ReadonlyArray<string | undefined>): string =
 export interface Service {
   /** This journal's batch id: random, made when the journal is created, part of every derived RequestId. */
   readonly batchId: string
+  /** The batch was made by this opening: no run before this one used the journal. */
+  readonly isNew: boolean
   /** The RequestId of a row without its own: the same on every run with this journal (≤ 50 characters). */
   readonly requestIdFor: (line: number) => string
   readonly get: (line: number) => Effect.Effect<Option.Option<Entry>, SqlError.SqlError>
@@ -203,9 +208,10 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
     updated_at INTEGER NOT NULL
   )`
   yield* sql`CREATE INDEX IF NOT EXISTS journal_rows_state ON journal_rows (state)`
-  yield* sql`INSERT INTO journal_batch (id, created_at)
+  const created = yield* sql<{ id: string }>`INSERT INTO journal_batch (id, created_at)
     SELECT ${randomBytes(6).toString("hex")}, ${Date.now()}
-    WHERE NOT EXISTS (SELECT 1 FROM journal_batch)`
+    WHERE NOT EXISTS (SELECT 1 FROM journal_batch)
+    RETURNING id`
   const [batch] = yield* sql<{ id: string }>`SELECT id FROM journal_batch ORDER BY created_at LIMIT 1`
   const batchId = batch.id
 
@@ -251,6 +257,7 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
 
   return Journal.of({
     batchId,
+    isNew: created.length > 0,
     requestIdFor: (line) => `esms-${batchId}-${line}`,
     get,
     inFlight,
@@ -269,15 +276,109 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
 export const layer: Layer.Layer<Journal, SqlError.SqlError, SqlClient.SqlClient> = Layer.effect(Journal, make)
 
 /**
- * The service on a SQLite file, created if missing. WAL with `synchronous = NORMAL`: each row's
- * record survives the process being killed (not a power cut) without an fsync per row.
+ * The journal file can not be used as this batch's journal: nothing was sent. `detail` says why and
+ * what to do.
+ *
+ * @since 0.1.0
+ */
+export class JournalUnusable extends Schema.TaggedError<JournalUnusable>("@esms-effect/store/JournalUnusable")(
+  "JournalUnusable",
+  { file: Schema.String, detail: Schema.String }
+) {
+  override get message(): string {
+    return `${this.file} ${this.detail}`
+  }
+}
+
+/**
+ * How often the journal's WAL is copied into its main file while a run holds it: at most this much of
+ * the state lives only in the -wal file.
+ *
+ * @since 0.1.0
+ */
+export const CHECKPOINT_EVERY: Duration.Duration = Duration.seconds(1)
+
+const unusable = (file: string, detail: string) => new JournalUnusable({ file, detail })
+
+// The SQLite failures that are the file's state, not a bug: said with what to do.
+const explain =
+  (file: string) => (error: SqlError.SqlError): Effect.Effect<never, SqlError.SqlError | JournalUnusable> => {
+    switch (SqliteFile.codeOf(error)) {
+      case "SQLITE_BUSY":
+      case "SQLITE_LOCKED":
+        return Effect.fail(unusable(
+          file,
+          "is in use by another esms run (a run locks its journal until it ends; the operating system drops " +
+            "the lock of a run that was killed): wait for that run to finish, or stop it"
+        ))
+      case "SQLITE_NOTADB":
+        return Effect.fail(unusable(
+          file,
+          "is not an esms journal (not a SQLite database): give --journal the journal of this batch, or a new file"
+        ))
+      case "SQLITE_CORRUPT":
+        return Effect.fail(unusable(file, "is damaged (a truncated or altered database): restore it from a backup"))
+      case "EISDIR":
+        return Effect.fail(unusable(file, "is a directory: give --journal a file"))
+      default:
+        return Effect.fail(error)
+    }
+  }
+
+/**
+ * The service on a SQLite file, created if missing (readable by its owner only: it holds recipients
+ * and message texts). Opening it checks that it is what it claims:
+ *
+ * - A file that exists must hold a journal (or be another store, which then gets one): a journal
+ *   emptied to 0 bytes, or one whose tables are gone, is refused with `JournalUnusable` — taken as new,
+ *   it would give every row a new RequestId and send it again.
+ * - One run at a time: the connection holds SQLite's exclusive lock (`locking_mode = EXCLUSIVE`) until
+ *   the layer is released; a second run is refused at once with `JournalUnusable` ("in use"). The lock
+ *   is the operating system's, so it goes with the process, even one killed by SIGKILL: never stale.
+ * - WAL with `synchronous = NORMAL` (a row's record survives the process being killed, not a power
+ *   cut, without an fsync per row), checkpointed into the main file when the journal is made and every
+ *   {@link CHECKPOINT_EVERY}: if the -wal file is lost after a kill, the main file still has the batch
+ *   id (so the same RequestIds) and all but the last second of rows.
  *
  * @since 0.1.0
  */
 export const layerSqlite = (
   filename: string
-): Layer.Layer<Journal, SqlError.SqlError | ConfigError.ConfigError> =>
-  Layer.effect(
+): Layer.Layer<Journal, SqlError.SqlError | ConfigError.ConfigError | JournalUnusable> =>
+  Layer.scoped(
     Journal,
-    Effect.zipRight(Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA synchronous = NORMAL`), make)
-  ).pipe(Layer.provide(SqliteClient.layer({ filename })))
+    Effect.gen(function*() {
+      const before = yield* SqliteFile.prepare(filename)
+      if (before === "empty") {
+        return yield* unusable(
+          filename,
+          "is empty (0 bytes): it was truncated, and taken as new it would send every row again. Restore it " +
+            "from a backup; delete it only if no row of this batch was ever sent"
+        )
+      }
+      const context = yield* SqliteFile.open(filename, { exclusive: true })
+      const sql = Context.get(context, SqlClient.SqlClient)
+      yield* sql`PRAGMA synchronous = NORMAL`
+      const checkpoint = Effect.ignore(sql`PRAGMA wal_checkpoint(PASSIVE)`)
+      if (before === "database") {
+        const tables = yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`
+        const hasBatch = tables.some((t) => t.name === "journal_batch") &&
+          (yield* sql<{ n: number }>`SELECT count(*) AS n FROM journal_batch`)[0].n > 0
+        // No tables at all: what was there is gone (its -wal deleted before it reached the main file).
+        if (!hasBatch && (tables.length === 0 || tables.some((t) => t.name.startsWith("journal_")))) {
+          return yield* unusable(
+            filename,
+            "holds no journal (its content is gone: was its -wal file deleted?), and taken as new it would " +
+              "send every row again. Restore it (and its -wal file) from a backup; delete it only if no row " +
+              "of this batch was ever sent"
+          )
+        }
+      }
+      const journal = yield* Effect.provide(make, context)
+      // The batch id reaches the main file at once; the rows every CHECKPOINT_EVERY (an fsync after each
+      // commit made a batch six times slower).
+      yield* checkpoint
+      yield* Effect.forkScoped(Effect.repeat(checkpoint, Schedule.spaced(CHECKPOINT_EVERY)))
+      return journal
+    }).pipe(Effect.catchTag("SqlError", explain(filename)))
+  )

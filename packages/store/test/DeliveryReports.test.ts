@@ -85,7 +85,8 @@ describe("DeliveryReports", () => {
   it.scoped("shares a file with the batch journal: both sets of tables, neither disturbed", () =>
     Effect.gen(function*() {
       const file = yield* tempFile
-      yield* Layer.build(Journal.layerSqlite(file))
+      // The journal locks its file while a run holds it: the store opens it after.
+      yield* Effect.scoped(Layer.build(Journal.layerSqlite(file)))
       yield* withStore(file, (store) => store.record(report(delivered)))
       const tables = yield* Effect.flatMap(
         SqlClient.SqlClient,
@@ -96,5 +97,17 @@ describe("DeliveryReports", () => {
       const names = tables.map((t) => t.name)
       assert.includeMembers(names, ["delivery_reports", "journal_batch", "journal_rows"])
       assert.isTrue(Option.isSome(yield* withStore(file, (store) => store.latest("s1"))))
+    }))
+
+  it.scoped("the store and its -wal and -shm are created readable by their owner only", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* withStore(file, (store) =>
+        Effect.gen(function*() {
+          yield* store.record(report(delivered))
+          for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+            assert.strictEqual((Fs.statSync(f).mode & 0o777).toString(8), "600", f)
+          }
+        }))
     }))
 })

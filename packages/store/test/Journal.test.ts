@@ -1,4 +1,7 @@
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
 import { assert, describe, it } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Fs from "node:fs"
@@ -14,6 +17,10 @@ const tempFile = Effect.acquireRelease(
 /** Opens the journal file, uses it, closes it: each call is one run of the batch. */
 const run = <A, E>(file: string, use: (journal: Journal.Service) => Effect.Effect<A, E>) =>
   Effect.flatMap(Journal.Journal, use).pipe(Effect.provide(Journal.layerSqlite(file)))
+
+/** A plain SQLite connection on a file (WAL, as SqliteClient opens it). */
+const sqlite = <A>(file: string, use: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) =>
+  Effect.orDie(Effect.flatMap(SqlClient.SqlClient, use).pipe(Effect.provide(SqliteClient.layer({ filename: file }))))
 
 const fp = Journal.fingerprint(["u1", "Xin chào", "https://cdn.example.vn/p.png"])
 
@@ -116,5 +123,75 @@ describe("Journal", () => {
       )
       assert.strictEqual(count, 0)
       assert.strictEqual(yield* run(file, (j) => Effect.map(j.counts, (c) => c.in_flight)), 1)
+    }))
+
+  it.scoped("a journal emptied to 0 bytes, or whose tables are gone, is refused: never taken as new", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* run(file, (j) => j.inFlight(2, "rid-2", fp))
+      Fs.truncateSync(file, 0)
+      const empty = yield* Effect.flip(run(file, () => Effect.void))
+      assert.strictEqual(empty._tag, "JournalUnusable")
+      assert.match(empty.message, /is empty \(0 bytes\)/)
+      // A SQLite file with nothing in it: what a journal's main file is when its WAL never reached it.
+      Fs.rmSync(file)
+      yield* sqlite(file, (sql) => Effect.zipRight(sql`CREATE TABLE t (x)`, sql`DROP TABLE t`))
+      const gone = yield* Effect.flip(run(file, () => Effect.void))
+      assert.strictEqual(gone._tag, "JournalUnusable")
+      assert.match(gone.message, /holds no journal/)
+    }))
+
+  it.scoped("a file that is not a database, or a directory, is refused with the reason", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      Fs.writeFileSync(file, "not a database at all\n".repeat(300))
+      const notDb = yield* Effect.flip(run(file, () => Effect.void))
+      assert.strictEqual(notDb._tag, "JournalUnusable")
+      assert.match(notDb.message, /is not an esms journal/)
+      const dir = Path.dirname(file)
+      const isDir = yield* Effect.flip(run(dir, () => Effect.void))
+      assert.strictEqual(isDir._tag, "JournalUnusable")
+      assert.match(isDir.message, /is a directory/)
+    }))
+
+  it.scoped("one run at a time: a second opening while the first holds it is refused at once", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      yield* run(file, () =>
+        Effect.gen(function*() {
+          const started = Date.now()
+          const second = yield* Effect.flip(run(file, () => Effect.void))
+          assert.strictEqual(second._tag, "JournalUnusable")
+          assert.match(second.message, /in use by another esms run/)
+          assert.isBelow(Date.now() - started, 1000)
+        }))
+      // Released with the first run: the next one opens it.
+      yield* run(file, (j) => j.counts)
+    }))
+
+  it.scopedLive("the journal and its -wal are created readable by their owner only; the main file holds the state", () =>
+    Effect.gen(function*() {
+      const file = yield* tempFile
+      // The main file alone (a copy without its WAL), as after a kill and a deleted -wal.
+      const mainFileOnly = <A>(query: (sql: SqlClient.SqlClient) => Effect.Effect<A, unknown>) => {
+        const copy = `${file}.copy`
+        Fs.copyFileSync(file, copy)
+        return Effect.ensuring(sqlite(copy, query), Effect.sync(() => Fs.rmSync(copy)))
+      }
+      yield* run(file, (j) =>
+        Effect.gen(function*() {
+          const batch = yield* mainFileOnly((sql) => sql<{ id: string }>`SELECT id FROM journal_batch`)
+          assert.deepStrictEqual(batch, [{ id: j.batchId }], "the batch id is in the main file at once")
+          yield* j.inFlight(2, "rid-2", fp)
+          for (const f of [file, `${file}-wal`]) {
+            assert.strictEqual((Fs.statSync(f).mode & 0o777).toString(8), "600", f)
+          }
+          assert.isFalse(Fs.existsSync(`${file}-shm`), "exclusive WAL needs no -shm")
+          yield* Effect.sleep(Duration.sum(Journal.CHECKPOINT_EVERY, "300 millis"))
+          const rows = yield* mainFileOnly((sql) =>
+            sql<{ state: string }>`SELECT state FROM journal_rows WHERE line = 2`
+          )
+          assert.deepStrictEqual(rows, [{ state: "in_flight" }])
+        }))
     }))
 })

@@ -113,18 +113,26 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 se
         yield* fresh
         const perSecond = 10
         const start = Date.now()
+        const starts: Array<number> = []
         const outcomes = yield* sendAll(Array.from({ length: 16 }, (_, i) => message(i)), {
           concurrency: 8,
-          perSecond
+          perSecond,
+          beforeSend: () => Effect.sync(() => void starts.push(Date.now()))
         })
         const elapsed = Date.now() - start
         assert.strictEqual(outcomes.filter((o) => o._tag === "Accepted").length, 16)
         // 16 starts spaced 100 ms apart take at least 1.5 s.
         assert.isAtLeast(elapsed, 1400)
+        // No second holds more than perSecond starts: a busy machine may delay a start, never let the
+        // ones after it catch up (a few ms of timer slack allowed).
+        for (let i = perSecond; i < starts.length; i++) {
+          assert.isAtLeast(starts[i] - starts[i - perSecond], 1000 - 15, `starts ${i - perSecond} to ${i}`)
+        }
+        // Arrivals at the simulator may bunch by a connection set-up's jitter on a loaded machine; a
+        // burst well above the rate would still show.
         const at = (yield* sendAttempts).map((a) => a.at).sort((a, b) => a - b)
         const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length))
-        // Starts are spaced exactly; arrivals may bunch by a connection set-up's jitter, never by more.
-        assert.isAtMost(busiest, perSecond + 1)
+        assert.isAtMost(busiest, perSecond + 2)
       }))
   }
 )

@@ -50,6 +50,7 @@ const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/
 const send = [
   "zalo",
   "send-image",
+  "--no-check-image",
   "--user-id",
   "5308693166941955879",
   "--text",

@@ -17,6 +17,7 @@ const KEYS = {
 const sendImage = [
   "zalo",
   "send-image",
+  "--no-check-image",
   "--user-id",
   "5308693166941955879",
   "--text",

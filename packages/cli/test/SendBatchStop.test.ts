@@ -25,7 +25,7 @@ const assertExactlyOnce = (simulator: Simulator.Service, rows: number) =>
   })
 
 const batch = (simulator: Simulator.Service, args: ReadonlyArray<string>) =>
-  spawn(["zalo", "send-batch", ...args], envFor(simulator.baseUrl))
+  spawn(["zalo", "send-batch", "--no-check-image", ...args], envFor(simulator.baseUrl))
 
 const waitFor = (condition: () => boolean, what: string, timeoutMillis = 20_000) =>
   Effect.promise(async () => {
@@ -109,7 +109,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
 
           // The next run sends them again with the same RequestIds: eSMS had them (124), so de-duplicated.
           yield* simulator.clearFaults
-          const again = yield* run(["zalo", "send-batch", file, "--json"], envFor(simulator.baseUrl))
+          const again = yield* run(
+            ["zalo", "send-batch", "--no-check-image", file, "--json"],
+            envFor(simulator.baseUrl)
+          )
           assert.strictEqual(again.code, 0)
           assert.deepInclude(JSON.parse(again.stdout), { accepted: rows - 4, deduplicated: 4 })
           yield* assertExactlyOnce(simulator, rows)
@@ -123,10 +126,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
         yield* simulator.reset
         const dir = yield* tempDir
         const file = campaign(dir, 5)
-        const first = yield* run(["zalo", "send-batch", file], envFor(simulator.baseUrl))
+        const first = yield* run(["zalo", "send-batch", "--no-check-image", file], envFor(simulator.baseUrl))
         assert.strictEqual(first.code, 0)
         Fs.truncateSync(`${file}.journal.sqlite`, 0)
-        const again = yield* run(["zalo", "send-batch", file], envFor(simulator.baseUrl))
+        const again = yield* run(["zalo", "send-batch", "--no-check-image", file], envFor(simulator.baseUrl))
         assert.strictEqual(again.code, 2)
         assert.match(again.stderr, /--journal .*is empty/)
         assert.notMatch(again.stderr, /\n\s+at /, "no stack trace")
@@ -149,7 +152,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
         for (const suffix of ["-wal", "-shm"]) Fs.rmSync(journal + suffix, { force: true })
 
         yield* simulator.clearFaults
-        const again = yield* run(["zalo", "send-batch", file, "--json"], envFor(simulator.baseUrl))
+        const again = yield* run(["zalo", "send-batch", "--no-check-image", file, "--json"], envFor(simulator.baseUrl))
         assert.strictEqual(again.code, 0)
         const summary = JSON.parse(again.stdout)
         assert.strictEqual(summary.accepted + summary.deduplicated, rows)
@@ -169,7 +172,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
         const file = campaign(dir, rows)
         const first = batch(simulator, [file, "--rate", "5", "--concurrency", "2"])
         yield* simulator.waitUntil((s) => s.messages.length >= 2)
-        const second = yield* run(["zalo", "send-batch", file, "--json"], envFor(simulator.baseUrl))
+        const second = yield* run(["zalo", "send-batch", "--no-check-image", file, "--json"], envFor(simulator.baseUrl))
         assert.strictEqual(second.code, 2)
         const refusal = JSON.parse(second.stdout)
         assert.strictEqual(refusal.status, "invalid")
@@ -178,7 +181,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "90 se
         first.process.kill("SIGKILL")
         yield* Effect.promise(() => first.exited)
 
-        const third = yield* run(["zalo", "send-batch", file, "--rate", "200", "--json"], envFor(simulator.baseUrl))
+        const third = yield* run(
+          ["zalo", "send-batch", "--no-check-image", file, "--rate", "200", "--json"],
+          envFor(simulator.baseUrl)
+        )
         assert.strictEqual(third.code, 0)
         yield* assertExactlyOnce(simulator, rows)
         const attempts = yield* simulator.attempts

@@ -26,6 +26,7 @@ const sendImage = (text: string, extra: ReadonlyArray<string>, store: string) =>
     run([
       "zalo",
       "send-image",
+      "--no-check-image",
       "--user-id",
       "5308693166941955879",
       "--text",

@@ -27,11 +27,17 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         const file = campaign(dir, 2)
         const notDb = Path.join(dir, "notes.txt")
         Fs.writeFileSync(notDb, "these are my notes, not a journal\n".repeat(200))
-        const a = yield* run(["zalo", "send-batch", file, "--journal", notDb], envFor(simulator.baseUrl))
+        const a = yield* run(
+          ["zalo", "send-batch", "--no-check-image", file, "--journal", notDb],
+          envFor(simulator.baseUrl)
+        )
         userMistake(a)
         assert.match(a.stderr, /--journal .*not a .*journal/)
         assert.strictEqual(Fs.readFileSync(notDb, "utf8"), "these are my notes, not a journal\n".repeat(200))
-        const b = yield* run(["zalo", "send-batch", file, "--journal", dir, "--json"], envFor(simulator.baseUrl))
+        const b = yield* run(
+          ["zalo", "send-batch", "--no-check-image", file, "--journal", dir, "--json"],
+          envFor(simulator.baseUrl)
+        )
         userMistake(b)
         assert.deepInclude(JSON.parse(b.stdout).errors[0], { field: "--journal" })
         assert.strictEqual((yield* simulator.attempts).length, 0)
@@ -44,12 +50,13 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         const dir = yield* tempDir
         const file = campaign(dir, 2)
         const env = { ...envFor(simulator.baseUrl), ESMS_API_KEY: "   ", ESMS_STORE: Path.join(dir, "esms.sqlite") }
-        const batch = yield* run(["zalo", "send-batch", file, "--json"], env)
+        const batch = yield* run(["zalo", "send-batch", "--no-check-image", file, "--json"], env)
         userMistake(batch)
         assert.deepInclude(JSON.parse(batch.stdout).errors[0], { field: "ESMS_API_KEY" })
         const image = yield* run([
           "zalo",
           "send-image",
+          "--no-check-image",
           "--user-id",
           "5308693166941955879",
           "--text",
@@ -60,7 +67,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         ], env)
         userMistake(image)
         assert.deepInclude(JSON.parse(image.stdout).errors[0], { field: "ESMS_API_KEY" })
-        const human = yield* run(["zalo", "send-batch", file], env)
+        const human = yield* run(["zalo", "send-batch", "--no-check-image", file], env)
         userMistake(human)
         assert.match(human.stderr, /ESMS_API_KEY/)
         assert.strictEqual((yield* simulator.attempts).length, 0)
@@ -84,7 +91,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         const simulator = yield* Simulator.Simulator
         const dir = yield* tempDir
         const missing = Path.join(dir, "missing.csv")
-        const a = yield* run(["zalo", "send-batch", missing], envFor(simulator.baseUrl))
+        const a = yield* run(["zalo", "send-batch", "--no-check-image", missing], envFor(simulator.baseUrl))
         userMistake(a)
         assert.notMatch(a.stderr, /ENOENT: ENOENT/)
         assert.match(a.stderr, /no such file/)
@@ -92,7 +99,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         for (const name of ["empty.csv", "empty.jsonl"]) {
           const empty = Path.join(dir, name)
           Fs.writeFileSync(empty, "")
-          const b = yield* run(["zalo", "send-batch", empty], envFor(simulator.baseUrl))
+          const b = yield* run(["zalo", "send-batch", "--no-check-image", empty], envFor(simulator.baseUrl))
           userMistake(b)
           assert.match(b.stderr, /is empty/)
           assert.isFalse(Fs.existsSync(`${empty}.journal.sqlite`))
@@ -106,7 +113,7 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         const dir = yield* tempDir
         const file = campaign(dir, 3)
         const journal = `${file}.journal.sqlite`
-        const first = yield* run(["zalo", "send-batch", file], envFor(simulator.baseUrl))
+        const first = yield* run(["zalo", "send-batch", "--no-check-image", file], envFor(simulator.baseUrl))
         assert.strictEqual(first.code, 0)
         const input = Fs.readFileSync(file)
         const journalBytes = Fs.readFileSync(journal)
@@ -120,7 +127,10 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
           ["--journal", Path.join(dir, "x.sqlite"), "--report", Path.join(dir, "x.sqlite")]
         ]
         for (const extra of cases) {
-          const exited = yield* run(["zalo", "send-batch", file, ...extra, "--json"], envFor(simulator.baseUrl))
+          const exited = yield* run(
+            ["zalo", "send-batch", "--no-check-image", file, ...extra, "--json"],
+            envFor(simulator.baseUrl)
+          )
           userMistake(exited)
           const out = JSON.parse(exited.stdout)
           assert.oneOf(out.errors[0].field, ["--report", "--journal"], extra.join(" "))

@@ -29,6 +29,7 @@ import * as BatchFile from "./BatchFile.js"
 import * as BatchImages from "./BatchImages.js"
 import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
+import { wholeNumber } from "./internal/wholeNumberOption.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
 import * as SameFile from "./SameFile.js"
@@ -36,11 +37,11 @@ import * as SameFile from "./SameFile.js"
 const file = Args.text({ name: "FILE" }).pipe(
   Args.withDescription("CSV (header user_id,text,image_url[,callback_url,request_id]) or JSON Lines (.jsonl).")
 )
-const concurrency = Options.integer("concurrency").pipe(
+const concurrency = wholeNumber("concurrency").pipe(
   Options.withDescription("Sends in flight at once (default 8)."),
   Options.withDefault(EsmsClient.DEFAULT_CONCURRENCY)
 )
-const rate = Options.integer("rate").pipe(
+const rate = wholeNumber("rate").pipe(
   Options.withDescription("At most this many sends start per second: your account's TPS (default 20)."),
   Options.withDefault(20)
 )

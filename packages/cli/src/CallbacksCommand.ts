@@ -19,6 +19,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Path from "node:path"
 import * as ExitStatus from "./ExitStatus.js"
+import { wholeNumber } from "./internal/wholeNumberOption.js"
 import * as Outcome from "./Outcome.js"
 import * as TerminalText from "./TerminalText.js"
 
@@ -35,7 +36,7 @@ export const store = Options.text("store").pipe(
   Options.withFallbackConfig(DeliveryReports.fileConfig)
 )
 
-const port = Options.integer("port").pipe(
+const port = wholeNumber("port").pipe(
   Options.withDescription("The port to listen on (default 8098; 0 for a free one)."),
   Options.withDefault(8098)
 )

@@ -12,9 +12,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
+import { wholeNumber } from "./internal/wholeNumberOption.js"
 import * as Outcome from "./Outcome.js"
 
-const port = Options.integer("port").pipe(
+const port = wholeNumber("port").pipe(
   Options.withDescription("The port to listen on (default: a free one)."),
   Options.withDefault(0)
 )
@@ -22,7 +23,7 @@ const host = Options.text("host").pipe(
   Options.withDescription("The address to listen on (default 127.0.0.1: only this machine)."),
   Options.withDefault("127.0.0.1")
 )
-const tps = Options.integer("tps").pipe(
+const tps = wholeNumber("tps").pipe(
   Options.withDescription("Send requests per second per account before eSMS's 160 (default 50)."),
   Options.optional
 )
@@ -36,7 +37,7 @@ const tps = Options.integer("tps").pipe(
  */
 export const DEFAULT_BALANCE = 10_000_000
 
-const balance = Options.integer("balance").pipe(
+const balance = wholeNumber("balance").pipe(
   Options.withDescription(
     `The test account's starting balance, at ${Simulator.defaults.price} per accepted message ` +
       `(default ${DEFAULT_BALANCE.toLocaleString("en-US")}).`

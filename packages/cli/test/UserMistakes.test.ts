@@ -19,6 +19,26 @@ const userMistake = (exited: { code: number | null; stderr: string }) => {
 layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 seconds", excludeTestServices: true })(
   "user mistakes exit 2",
   (it) => {
+    it.scoped("a whole-number option given something else is named with its flag", () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.Simulator
+        const dir = yield* tempDir
+        const file = campaign(dir, 1)
+        const cases: Array<[ReadonlyArray<string>, string]> = [
+          [["zalo", "send-batch", file, "--rate", "abc"], "--rate"],
+          [["zalo", "send-batch", file, "--concurrency", "1.5"], "--concurrency"],
+          [["simulator", "--tps", "fast"], "--tps"],
+          [["simulator", "--balance", "1e9"], "--balance"],
+          [["callbacks", "serve", "--port", "http"], "--port"]
+        ]
+        for (const [args, flag] of cases) {
+          const exited = yield* run(args, envFor(simulator.baseUrl), dir)
+          userMistake(exited)
+          assert.include(exited.stderr, `${flag} must be a whole number`, args.join(" "))
+        }
+        assert.strictEqual((yield* simulator.attempts).length, 0, "nothing sent")
+      }))
+
     it.scoped("a --journal that is not a database, or a directory", () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.Simulator

@@ -111,6 +111,7 @@ describe("a hostile eSMS, the esms process", () => {
       assert.strictEqual(exited.code, 3, exited.stderr)
       assert.include(exited.stderr, `(no store at ${Path.join(elsewhere, "esms.sqlite")})`)
       assert.isFalse(Fs.existsSync(Path.join(elsewhere, "esms.sqlite")), "no store created by a lookup")
+      assert.deepStrictEqual(Fs.readdirSync(elsewhere), [], "no file at all (not even one named :memory:)")
     } finally {
       Fs.rmSync(elsewhere, { recursive: true, force: true })
     }

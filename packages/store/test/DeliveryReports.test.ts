@@ -9,6 +9,7 @@ import * as Option from "effect/Option"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as process from "node:process"
 import { DeliveryReports, Journal } from "../src/index.js"
 
 const report = (query: string) => Either.getOrThrow(DeliveryReport.fromQueryString(query))
@@ -29,6 +30,19 @@ const failed = "SMSID=s2&SendStatus=5&SendSuccess=0&SendFailed=1&RequestId=req-2
   "&error_info=%7B%22error%22%3A-213%2C%22message%22%3A%22User%20has%20not%20followed%20the%20OA%22%7D"
 
 describe("DeliveryReports", () => {
+  it.scoped("an in-memory store (\":memory:\") writes no file", () =>
+    Effect.gen(function*() {
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-store-cwd-"))),
+        (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
+      )
+      const cwd = process.cwd()
+      process.chdir(dir)
+      yield* Effect.addFinalizer(() => Effect.sync(() => process.chdir(cwd)))
+      yield* withStore(":memory:", (store) => Effect.map(store.count, (n) => assert.strictEqual(n, 0)))
+      assert.deepStrictEqual(Fs.readdirSync(dir), [])
+    }))
+
   it.scoped("stores a report once per SMSID, status and result: a repeated callback changes nothing", () =>
     Effect.gen(function*() {
       const file = yield* tempFile

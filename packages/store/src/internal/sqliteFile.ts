@@ -28,10 +28,14 @@ const reason = (cause: unknown) =>
     ? ("code" in cause && typeof cause.code === "string" ? `${cause.message} (${cause.code})` : cause.message)
     : String(cause)
 
+/** SQLite's names for a database that is no file: `:memory:` and `""` (a private temporary one). */
+const isNoFile = (filename: string) => filename === ":memory:" || filename === ""
+
 /** Makes the file (mode 0600) if it is missing, and says what was there. */
 export const prepare = (filename: string): Effect.Effect<Before, SqlError> =>
   Effect.try({
     try: (): Before => {
+      if (isNoFile(filename)) return "missing"
       const stat = Fs.statSync(filename, { throwIfNoEntry: false })
       if (stat === undefined) {
         Fs.closeSync(Fs.openSync(filename, "wx", 0o600))

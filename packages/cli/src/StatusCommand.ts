@@ -7,6 +7,7 @@
  */
 import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
+import * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { DeliveryStatus } from "@esms-effect/callback-receiver"
 import { EsmsClient, SendStatus } from "@esms-effect/http-client"
@@ -23,7 +24,11 @@ import * as Overrides from "./Overrides.js"
 import * as TerminalText from "./TerminalText.js"
 
 const id = Args.text({ name: "SMSID|REQUEST_ID" }).pipe(
-  Args.withDescription("The SMSID eSMS answered, or the RequestId the message was sent with.")
+  Args.withDescription("The SMSID eSMS answered, or the RequestId the message was sent with."),
+  // A blank id names no message: the operator's mistake, not a question for eSMS.
+  Args.mapEffect((raw: string) =>
+    raw.trim() === "" ? Effect.fail(HelpDoc.p("SMSID|REQUEST_ID must not be blank")) : Effect.succeed(raw)
+  )
 )
 
 /**

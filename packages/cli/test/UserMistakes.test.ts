@@ -19,6 +19,18 @@ const userMistake = (exited: { code: number | null; stderr: string }) => {
 layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 seconds", excludeTestServices: true })(
   "user mistakes exit 2",
   (it) => {
+    it.scoped("esms status with a blank id: exit 2, eSMS not asked", () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.Simulator
+        const dir = yield* tempDir
+        for (const blank of ["", "   "]) {
+          const exited = yield* run(["status", blank], envFor(simulator.baseUrl), dir)
+          userMistake(exited)
+          assert.include(exited.stderr, "must not be blank")
+        }
+        assert.strictEqual((yield* simulator.attempts).length, 0, "eSMS not asked")
+      }))
+
     it.scoped("a whole-number option given something else is named with its flag", () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.Simulator

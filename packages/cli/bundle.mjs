@@ -124,7 +124,7 @@ if (process.argv[2] === "--save-code-cache") {
     format: "cjs",
     target: "node20",
     minify: true,
-    sourcemap: "linked",
+    sourcemap: "external",
     sourcesContent: false,
     legalComments: "none",
     logLevel: "warning",

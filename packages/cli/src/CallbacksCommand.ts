@@ -7,6 +7,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
+import type * as HttpServerError from "@effect/platform/HttpServerError"
 import { CallbackReceiver, CallbackToken } from "@esms-effect/callback-receiver"
 import { DeliveryReport } from "@esms-effect/core"
 import { DeliveryReports } from "@esms-effect/store"
@@ -120,6 +121,30 @@ export const checkPort = (port: number): Effect.Effect<void, ConfigError.ConfigE
     ? Effect.void
     : Effect.fail(ConfigError.InvalidData(["--port"], `must be a whole number from 0 to 65535 (got ${port})`))
 
+/**
+ * How a server command (`callbacks serve`, `simulator`) reports what kept it from starting, as usage
+ * errors (exit 2): a port in use or an address not on this machine, a bad setting.
+ *
+ * @since 0.1.0
+ */
+export const startFailures = (where: { readonly host: string; readonly port: number }, what: string) => ({
+  ServeError: (error: HttpServerError.ServeError) =>
+    Effect.zipRight(
+      Console.error(`Could not listen on ${where.host}:${where.port}: ${String(error.cause)}`),
+      ExitStatus.set(Outcome.ExitCode.invalid)
+    ),
+  ConfigError: (error: ConfigError.ConfigError) =>
+    Effect.zipRight(
+      Console.error(
+        Outcome.render(Outcome.invalid(Outcome.configProblems(error))).text.replace(
+          "nothing was sent",
+          `${what} did not start`
+        )
+      ),
+      ExitStatus.set(Outcome.ExitCode.invalid)
+    )
+})
+
 const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
   Effect.gen(function*() {
     // The port, the token and the public URL first: a usage error must not leave a new store file behind.
@@ -147,22 +172,7 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
           Console.error(`Could not open the store ${args.store}: ${String(error.cause ?? error.message)}`),
           ExitStatus.set(Outcome.ExitCode.invalid)
         ),
-      // A port in use or an address not on this machine: the operator's choice, so a usage error.
-      ServeError: (error) =>
-        Effect.zipRight(
-          Console.error(`Could not listen on ${args.host}:${args.port}: ${String(error.cause)}`),
-          ExitStatus.set(Outcome.ExitCode.invalid)
-        ),
-      ConfigError: (error) =>
-        Effect.zipRight(
-          Console.error(
-            Outcome.render(Outcome.invalid(Outcome.configProblems(error))).text.replace(
-              "nothing was sent",
-              "the receiver did not start"
-            )
-          ),
-          ExitStatus.set(Outcome.ExitCode.invalid)
-        )
+      ...startFailures(args, "the receiver")
     })
   )).pipe(
     Command.withDescription(

@@ -11,9 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as CallbacksCommand from "./CallbacksCommand.js"
-import * as ExitStatus from "./ExitStatus.js"
 import { wholeNumber } from "./internal/wholeNumberOption.js"
-import * as Outcome from "./Outcome.js"
 
 const port = wholeNumber("port").pipe(
   Options.withDescription("The port to listen on (default: a free one)."),
@@ -89,24 +87,7 @@ export const command = Command.make("simulator", { port, host, tps, balance }, (
     return yield* Effect.never
   }).pipe(
     Effect.scoped,
-    Effect.catchTags({
-      // A port in use or an address not on this machine: the operator's choice, so a usage error.
-      ServeError: (error) =>
-        Effect.zipRight(
-          Console.error(`Could not listen on ${args.host}:${args.port}: ${String(error.cause)}`),
-          ExitStatus.set(Outcome.ExitCode.invalid)
-        ),
-      ConfigError: (error) =>
-        Effect.zipRight(
-          Console.error(
-            Outcome.render(Outcome.invalid(Outcome.configProblems(error))).text.replace(
-              "nothing was sent",
-              "the simulator did not start"
-            )
-          ),
-          ExitStatus.set(Outcome.ExitCode.invalid)
-        )
-    })
+    Effect.catchTags(CallbacksCommand.startFailures(args, "the simulator"))
   )).pipe(
     Command.withDescription(
       "Run a local eSMS simulator (send, callbacks, GetSendStatus, GetBalance) and print a test account. " +

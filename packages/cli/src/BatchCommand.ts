@@ -200,7 +200,8 @@ export interface Tally {
   notRetried: number
 }
 
-const newTally = (rows: number): Tally => ({
+/** A run's tally before any row. @since 0.1.0 */
+export const newTally = (rows: number): Tally => ({
   rows,
   done: 0,
   accepted: 0,

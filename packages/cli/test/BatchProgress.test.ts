@@ -1,20 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as BatchCommand from "../src/BatchCommand.js"
 
-const tally = (over: Partial<BatchCommand.Tally>): BatchCommand.Tally => ({
-  rows: 0,
-  done: 0,
-  accepted: 0,
-  acceptedEarlier: 0,
-  deduplicated: 0,
-  rejected: {},
-  failed: {},
-  invalid: 0,
-  sentThisRun: 0,
-  inFlight: 0,
-  notRetried: 0,
-  ...over
-})
+const tally = (over: Partial<BatchCommand.Tally>): BatchCommand.Tally => ({ ...BatchCommand.newTally(0), ...over })
 
 describe("send-batch progress", () => {
   it("the ETA of a resume is the rows left at this run's send rate, not inflated by the rows it skipped", () => {

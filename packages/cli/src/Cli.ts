@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
+import * as process from "node:process"
 import { stripVTControlCharacters } from "node:util"
 import * as BatchCommand from "./BatchCommand.js"
 import * as CallbacksCommand from "./CallbacksCommand.js"
@@ -76,6 +77,10 @@ const dispatch = (argv: ReadonlyArray<string>) =>
       return yield* usageError(
         `${badChoice.option} must be one of: ${badChoice.choices.join(", ")} (got '${badChoice.value}')`
       )
+    }
+    // @effect/cli's wizard prompts on the terminal; without one it would wait forever.
+    if (argv.includes("--wizard") && !process.stdin.isTTY) {
+      return yield* usageError("--wizard asks its questions on a terminal: run it in one, or give the options")
     }
     // As @effect/cli does for `--log-level`: it sets the level, then the command line is read without it.
     const args = argv.slice(2).filter((arg, i, all) =>

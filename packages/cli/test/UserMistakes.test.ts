@@ -19,6 +19,14 @@ const userMistake = (exited: { code: number | null; stderr: string }) => {
 layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 seconds", excludeTestServices: true })(
   "user mistakes exit 2",
   (it) => {
+    it.scoped("--wizard without a terminal: exit 2 at once, no prompt waiting forever", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        const exited = yield* run(["--wizard"], {}, dir).pipe(Effect.timeout("20 seconds"))
+        userMistake(exited)
+        assert.include(exited.stderr, "--wizard asks its questions on a terminal")
+      }))
+
     it.scoped("esms status with a blank id: exit 2, eSMS not asked", () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.Simulator

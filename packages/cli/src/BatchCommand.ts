@@ -24,6 +24,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import { Buffer } from "node:buffer"
 import * as Fs from "node:fs"
 import * as BatchFile from "./BatchFile.js"
 import * as BatchImages from "./BatchImages.js"
@@ -660,8 +661,27 @@ const send = (
     yield* finish("done")
   })
 
+const SQLITE_HEADER = "SQLite format 3\u0000"
+
+// A report overwrites its file: never a database (another run's journal, a store), whatever its name.
+const isDatabase = (path: string): boolean => {
+  let fd: number | undefined
+  try {
+    fd = Fs.openSync(path, "r")
+    const head = Buffer.alloc(SQLITE_HEADER.length)
+    return Fs.readSync(fd, head, 0, head.length, 0) === head.length && head.toString("latin1") === SQLITE_HEADER
+  } catch {
+    return false
+  } finally {
+    if (fd !== undefined) Fs.closeSync(fd)
+  }
+}
+
 // The report holds recipients and results: readable by its owner only, even if it existed.
 const openReport = (path: string): number => {
+  if (isDatabase(path)) {
+    throw new Error(`${path} is a SQLite database (a journal or a store?): a report would overwrite it; choose another`)
+  }
   const fd = Fs.openSync(path, "w", 0o600)
   Fs.fchmodSync(fd, 0o600)
   return fd

@@ -1,6 +1,7 @@
 /**
  * Whether two paths name one file, however they are spelled: `./a/../x`, a symbolic link, a hard
- * link. A path that does not exist yet is compared by its real directory and its name.
+ * link. A path that does not exist yet is compared by its real directory and its name; a link to a
+ * path that does not exist yet, by where it points.
  *
  * @since 0.1.0
  */
@@ -12,8 +13,20 @@ interface Identity {
   readonly inode: string | undefined
 }
 
+// A symbolic link whose target does not exist yet names that target: follow it by hand (bounded, as
+// the system's own resolution is), since realpath fails on a dangling link.
+const followLinks = (path: string): string => {
+  let absolute = Path.resolve(path)
+  for (let hops = 0; hops < 40; hops++) {
+    const link = Fs.lstatSync(absolute, { throwIfNoEntry: false })
+    if (link === undefined || !link.isSymbolicLink()) return absolute
+    absolute = Path.resolve(Path.dirname(absolute), Fs.readlinkSync(absolute))
+  }
+  return absolute
+}
+
 const identify = (path: string): Identity => {
-  const absolute = Path.resolve(path)
+  const absolute = followLinks(path)
   const stat = Fs.statSync(absolute, { throwIfNoEntry: false })
   if (stat !== undefined) return { real: Fs.realpathSync(absolute), inode: `${stat.dev}:${stat.ino}` }
   const parent = Path.dirname(absolute)

@@ -181,5 +181,49 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         assert.isFalse(Fs.existsSync(Path.join(dir, "x.sqlite")))
         assert.strictEqual((yield* simulator.messages).length, 3, "nothing sent again")
       }))
+
+    it.scoped("a --report that is a link to a journal not made yet, or another run's journal, is refused", () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.Simulator
+        yield* simulator.reset
+        const dir = yield* tempDir
+        const file = campaign(dir, 2)
+        const journal = Path.join(dir, "new.sqlite")
+        // Dangling links: to the journal this run is about to make (directly, through ../, two hops).
+        Fs.symlinkSync("new.sqlite", Path.join(dir, "dangling"))
+        Fs.mkdirSync(Path.join(dir, "sub"))
+        Fs.symlinkSync("../new.sqlite", Path.join(dir, "sub", "up"))
+        Fs.symlinkSync("dangling", Path.join(dir, "twice"))
+        Fs.symlinkSync(`${Path.basename(file)}.journal.sqlite`, Path.join(dir, "default-journal"))
+        const cases: ReadonlyArray<ReadonlyArray<string>> = [
+          ["--journal", journal, "--report", Path.join(dir, "dangling")],
+          ["--journal", journal, "--report", Path.join(dir, "sub", "up")],
+          ["--journal", journal, "--report", Path.join(dir, "twice")],
+          ["--report", Path.join(dir, "default-journal")]
+        ]
+        for (const extra of cases) {
+          const exited = yield* run(
+            ["zalo", "send-batch", "--no-check-image", file, ...extra, "--json"],
+            envFor(simulator.baseUrl)
+          )
+          userMistake(exited)
+          assert.match(JSON.parse(exited.stdout).errors[0].message, /is the same file as/, extra.join(" "))
+        }
+        assert.strictEqual((yield* simulator.messages).length, 0, "nothing sent")
+        // Another batch's journal (a SQLite database) as this run's report: refused, left intact.
+        const other = campaign(Fs.mkdtempSync(Path.join(dir, "other-")), 1)
+        const ran = yield* run(["zalo", "send-batch", "--no-check-image", other], envFor(simulator.baseUrl))
+        assert.strictEqual(ran.code, 0, ran.stderr)
+        const otherJournal = `${other}.journal.sqlite`
+        const before = Fs.readFileSync(otherJournal)
+        const exited = yield* run(
+          ["zalo", "send-batch", "--no-check-image", file, "--report", otherJournal, "--json"],
+          envFor(simulator.baseUrl)
+        )
+        userMistake(exited)
+        assert.match(JSON.parse(exited.stdout).errors[0].message, /SQLite database/)
+        assert.deepEqual(Fs.readFileSync(otherJournal), before, "the other journal is intact")
+        assert.strictEqual((yield* simulator.messages).length, 1, "nothing sent by the refused run")
+      }))
   }
 )

@@ -6,6 +6,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { Images, Simulator } from "@esms-effect/simulator"
+import * as ConfigError from "effect/ConfigError"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -77,6 +78,12 @@ export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): stri
 export const command = Command.make("simulator", { port, host, tps, balance }, (args) =>
   Effect.gen(function*() {
     yield* CallbacksCommand.checkPort(args.port)
+    if (Option.isSome(args.tps) && args.tps.value < 1) {
+      return yield* Effect.fail(ConfigError.InvalidData(["--tps"], `must be at least 1 (got ${args.tps.value})`))
+    }
+    if (args.balance < 0) {
+      return yield* Effect.fail(ConfigError.InvalidData(["--balance"], `must not be negative (got ${args.balance})`))
+    }
     const simulator = yield* Simulator.serve({
       port: args.port,
       host: args.host,

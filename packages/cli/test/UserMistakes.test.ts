@@ -27,6 +27,22 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "60 se
         assert.include(exited.stderr, "--wizard asks its questions on a terminal")
       }))
 
+    it.scoped("esms simulator with --tps below 1 or a negative --balance", () =>
+      Effect.gen(function*() {
+        const dir = yield* tempDir
+        for (
+          const [args, message] of [
+            [["--tps", "0"], "--tps must be at least 1"],
+            [["--tps", "-1"], "--tps must be at least 1"],
+            [["--balance", "-5"], "--balance must not be negative"]
+          ] as const
+        ) {
+          const exited = yield* run(["simulator", "--port", "0", ...args], {}, dir).pipe(Effect.timeout("20 seconds"))
+          userMistake(exited)
+          assert.include(exited.stderr, message)
+        }
+      }))
+
     it.scoped("esms status with a blank id: exit 2, eSMS not asked", () =>
       Effect.gen(function*() {
         const simulator = yield* Simulator.Simulator

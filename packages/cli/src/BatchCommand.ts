@@ -278,28 +278,41 @@ export const summaryTable = (tally: Tally, status: "done" | "interrupted"): stri
   ].join("\n")
 }
 
-const summaryJson = (
+/**
+ * The exit code of a run: a stopped one's is 130 (the process's), else {@link exitCodeOf}.
+ *
+ * @since 0.1.0
+ */
+export const runExitCode = (tally: Tally, status: "done" | "interrupted"): number =>
+  status === "interrupted" ? Outcome.ExitCode.interrupted : exitCodeOf(tally)
+
+const summaryObject = (
   tally: Tally,
   status: "done" | "interrupted",
   extra: { readonly file: string; readonly journal: string; readonly invalidRows: ReadonlyArray<BadRow> }
-) =>
-  JSON.stringify({
-    status,
-    file: extra.file,
-    journal: extra.journal,
-    rows: tally.rows,
-    processed: tally.done,
-    accepted: tally.accepted + tally.acceptedEarlier,
-    acceptedEarlier: tally.acceptedEarlier,
-    deduplicated: tally.deduplicated,
-    rejected: tally.rejected,
-    failed: tally.failed,
-    invalid: tally.invalid,
-    inFlight: tally.inFlight,
-    notRetried: tally.notRetried,
-    invalidRows: extra.invalidRows,
-    exitCode: exitCodeOf(tally)
-  })
+) => ({
+  status,
+  file: extra.file,
+  journal: extra.journal,
+  rows: tally.rows,
+  processed: tally.done,
+  accepted: tally.accepted + tally.acceptedEarlier,
+  acceptedEarlier: tally.acceptedEarlier,
+  deduplicated: tally.deduplicated,
+  rejected: tally.rejected,
+  failed: tally.failed,
+  invalid: tally.invalid,
+  inFlight: tally.inFlight,
+  notRetried: tally.notRetried,
+  invalidRows: extra.invalidRows,
+  exitCode: runExitCode(tally, status)
+})
+
+const summaryJson = (...args: Parameters<typeof summaryObject>) => JSON.stringify(summaryObject(...args))
+
+/** Said when a stop came before the sending pass: in the checks, before any row was sent. */
+const NOTHING_SENT = "interrupted before anything was sent (while checking the rows): nothing was sent; " +
+  "run the same command again to start"
 
 /** A row on its way to the client: the message fields, its line, and what the journal knows. */
 interface Item extends ZaloMessage.Input {
@@ -624,7 +637,7 @@ const send = (
             })
           )
           : Console.log(summaryTable(tally, status) + `\nJournal: ${settings.journalFile}`)
-        yield* ExitStatus.set(exitCodeOf(tally))
+        yield* ExitStatus.set(runExitCode(tally, status))
       })
 
     // Ctrl-C: no new send starts; the sends in flight get STOP_GRACE to finish, then are cut (they stay
@@ -725,8 +738,10 @@ export const command = Command.make(
     noCheckImage: BatchImages.noCheckImage,
     ...Overrides.options
   },
-  (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
-    Effect.gen(function*() {
+  (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> => {
+    // Set when the sending pass begins: from then on a stop is its own (the summary of what was sent).
+    let sending = false
+    return Effect.gen(function*() {
       const problems = [
         ...(args.concurrency < 1 ? [{ field: "--concurrency", message: "must be at least 1" }] : []),
         ...(args.rate < 1 ? [{ field: "--rate", message: "must be at least 1" }] : [])
@@ -783,6 +798,7 @@ export const command = Command.make(
           try: () => Option.map(args.report, openReport),
           catch: (error) => Outcome.invalid([{ field: "--report", message: String((error as Error).message) }])
         })
+        sending = true
         yield* send(
           {
             file: args.file,
@@ -817,8 +833,28 @@ export const command = Command.make(
           args.json ? Console.log(Outcome.toJson(outcome)) : Console.error(Outcome.render(outcome).text),
           ExitStatus.set(Outcome.exitCode(outcome))
         )
+      ),
+      // Ctrl-C or SIGTERM in the checks (photos of slow URLs, the journal, the configuration): no row was
+      // sent. The runtime exits 130.
+      Effect.onInterrupt(() =>
+        sending ? Effect.void : Effect.zipRight(
+          args.json
+            ? Console.log(JSON.stringify({
+              ...summaryObject(newTally(0), "interrupted", {
+                file: args.file,
+                journal: Option.getOrElse(args.journal, () => defaultJournal(args.file)),
+                invalidRows: []
+              }),
+              // Not counted: the checks did not finish.
+              rows: null,
+              message: NOTHING_SENT
+            }))
+            : Console.error(NOTHING_SENT.charAt(0).toUpperCase() + NOTHING_SENT.slice(1) + "."),
+          ExitStatus.set(Outcome.ExitCode.interrupted)
+        )
       )
     )
+  }
 ).pipe(
   Command.withDescription(
     "Send one Zalo photo message per row of a CSV or JSON Lines file, at --rate per second, with progress. " +

@@ -131,4 +131,4 @@ const usageText = (error: ValidationError.ValidationError): string =>
 export const BUG_EXIT_CODE = Outcome.ExitCode.bug
 
 /** Exit code after Ctrl-C (128 + SIGINT), as shells expect. @since 0.1.0 */
-export const INTERRUPTED_EXIT_CODE = 130
+export const INTERRUPTED_EXIT_CODE = Outcome.ExitCode.interrupted

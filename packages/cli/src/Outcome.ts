@@ -25,13 +25,15 @@ export const ExitCode = {
   /** eSMS rejected the request with a result code other than 100. */
   rejected: 3,
   /** The request did not get a readable answer from eSMS (connection, timeout, HTTP status, body). */
-  failed: 4
+  failed: 4,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM: 128 + SIGINT, as shells expect. */
+  interrupted: 130
 } as const
 
 /** The exit-code table as `--help` prints it. @since 0.1.0 */
 export const EXIT_CODES_HELP = "Exit codes: 0 accepted; 2 invalid input or usage (nothing was sent); " +
   "3 rejected by eSMS (a result code other than 100); 4 not delivered to eSMS (connection, timeout, " +
-  "HTTP status, unreadable body); 1 a bug in esms."
+  "HTTP status, unreadable body); 130 interrupted (Ctrl-C or SIGTERM); 1 a bug in esms."
 
 /** @since 0.1.0 */
 export interface FieldProblem {
@@ -56,6 +58,13 @@ export type Outcome =
   }
   | { readonly status: "invalid"; readonly errors: ReadonlyArray<FieldProblem> }
   | { readonly status: "failed"; readonly tag: string; readonly message: string; readonly requestId: string | null }
+  | {
+    readonly status: "interrupted"
+    readonly requestId: string | null
+    /** The request had left for eSMS when the stop came: eSMS may have the message. */
+    readonly maybeSent: boolean
+    readonly message: string
+  }
 
 /**
  * The exit code for an outcome.
@@ -74,6 +83,22 @@ export const accepted = (accepted: SendResponse.Accepted): Outcome => ({
 
 /** @since 0.1.0 */
 export const invalid = (errors: ReadonlyArray<FieldProblem>): Outcome => ({ status: "invalid", errors })
+
+/**
+ * Stopped by Ctrl-C or SIGTERM. `maybeSent`: the request had left, so eSMS may have the message, and a
+ * retry with the same RequestId is safe (eSMS de-duplicates); else nothing was sent.
+ *
+ * @since 0.1.0
+ */
+export const interrupted = (requestId: string | null, maybeSent: boolean): Outcome => ({
+  status: "interrupted",
+  requestId,
+  maybeSent,
+  message: maybeSent
+    ? "interrupted while waiting for eSMS's answer: eSMS may have the message" +
+      (requestId === null ? "" : `; safe to retry with --request-id ${requestId} (eSMS de-duplicates)`)
+    : "interrupted before the send: nothing was sent"
+})
 
 /**
  * Flattens a `ConfigError` (a missing or malformed `ESMS_*` variable) into field problems.
@@ -170,6 +195,14 @@ export const render = (outcome: Outcome): { readonly text: string; readonly stde
       return {
         text: `Not delivered to eSMS — ${safe(outcome.message)}` +
           (outcome.requestId === null ? "" : `\n  Safe to retry with --request-id ${safe(outcome.requestId)}`),
+        stderr: true
+      }
+    case "interrupted":
+      return {
+        text: outcome.maybeSent
+          ? "Interrupted while waiting for eSMS's answer — eSMS may have the message." +
+            (outcome.requestId === null ? "" : ` Safe to retry with --request-id ${safe(outcome.requestId)}`)
+          : "Interrupted before the send — nothing was sent.",
         stderr: true
       }
   }

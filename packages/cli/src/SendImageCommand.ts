@@ -90,6 +90,9 @@ export const command = Command.make(
       // retry with it (eSMS de-duplicates).
       const requestId = Option.getOrElse(args.requestId, EsmsClient.generateRequestId)
       const fieldName = (field: string) => Overrides.fieldName(args)(optionName(field))
+      // Set once the request may have left for eSMS; `reported` once the outcome is printed.
+      let sending = false
+      let reported = false
       return Effect.gen(function*() {
         // The message first: what the operator typed is checked before the environment is read.
         const message = yield* ZaloMessage.validate({
@@ -116,6 +119,7 @@ export const command = Command.make(
           const sentRequests = yield* SentRequests.SentRequests
           // Recorded before the send: a retry of this RequestId can then tell eSMS's 124 for it apart.
           const earlier = yield* sentRequests.starting(requestId, fingerprint)
+          sending = true
           const result = yield* Effect.either(client.sendZaloImage(message))
           if (Either.isRight(result)) return Outcome.accepted(result.right)
           const outcome = Outcome.fromError(result.left, fieldName, requestId)
@@ -147,7 +151,10 @@ export const command = Command.make(
       }).pipe(
         Overrides.apply(args),
         Effect.catchAll((error) => Effect.succeed(Outcome.fromError(error, fieldName, requestId))),
-        Effect.flatMap((outcome) => report(outcome, args.json))
+        Effect.flatMap((outcome) => Effect.zipRight(Effect.sync(() => (reported = true)), report(outcome, args.json))),
+        // Ctrl-C or SIGTERM (the runtime interrupts this fiber; it exits 130): say whether eSMS may
+        // have the message, and the RequestId a retry is safe with.
+        Effect.onInterrupt(() => reported ? Effect.void : report(Outcome.interrupted(requestId, sending), args.json))
       )
     })
 ).pipe(

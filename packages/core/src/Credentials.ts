@@ -186,7 +186,10 @@ const replaceAll = (text: string, { regex, widen }: Matcher): string => {
  * Replaces every occurrence of the keys in `text` (a response excerpt, say) with `<redacted>`, in
  * whatever spelling an echo gives them: raw, JSON-escaped (`\"`, `\/`, letter by letter `\uXXXX`),
  * URL- or form-encoded (`%21`, `%2B`, lower or upper case, even encoded twice), HTML entities, or a
- * mix of these. A proxy that echoes the request must not leak the keys through our errors.
+ * mix of these; with white space or line breaks (raw or JSON-escaped) between the letters; as base64
+ * (either alphabet, padded or not, alone, as the HTTP Basic `apiKey:secretKey` or inside a longer
+ * base64 text) or as hex in either case. A proxy that echoes the request must not leak the keys
+ * through our errors. Not recognised: a key reversed, or transformed in other ways.
  *
  * @since 0.1.0
  */

@@ -86,13 +86,15 @@ const spellings = (char: string): Array<string> => {
 const GAP =
   "(?:\\s|\\\\{1,15}(?:[nrtfb]|u00(?:0[9aAbBcCdD]|20))|%(?:25)?(?:0[9aAdD]|20)|&#(?:0*(?:9|1[0-3]|32)|x0*(?:[9aAbBcCdD]|20));|<br\\s{0,3}\\/?>|\\+)*"
 
-// `caseless`: each of a-f in either case (for hex).
-const keyPattern = (key: string, caseless = false): string =>
+// For the keys themselves, every spelling of every letter. For their hex or base64 (`encoded`), the
+// letters and digits only as they are (no encoder escapes those), a-f in either case for hex:
+// much smaller patterns (a 1 MiB body of backslashes: 1.7 s before, 0.3 s).
+const keyPattern = (key: string, encoded?: "hex" | "base64"): string =>
   [...key].map((char) => {
-    const forms = caseless && /[a-f]/i.test(char)
-      ? [...spellings(char.toLowerCase()), ...spellings(char.toUpperCase())]
-      : spellings(char)
-    return `(?:${forms.join("|")})`
+    if (encoded !== undefined && /[A-Za-z0-9]/.test(char)) {
+      return encoded === "hex" && /[a-f]/i.test(char) ? `[${char.toLowerCase()}${char.toUpperCase()}]` : char
+    }
+    return `(?:${spellings(char).join("|")})`
   }).join(GAP)
 
 // One base64 letter of either alphabet, as an echo may spell it, and its padding.
@@ -134,19 +136,19 @@ const matchersOf = (apiKey: string, secretKey: string): Array<Matcher> => {
   for (const key of keys) {
     add(key, keyPattern(key))
     const hex = Array.from(utf8(key), (b) => b.toString(16).padStart(2, "0")).join("")
-    add(hex, keyPattern(hex, true))
+    add(hex, keyPattern(hex, "hex"))
   }
   // The whole base64 of each key and of `apiKey:secretKey` (HTTP Basic), both alphabets, any padding;
   // then each key inside a longer base64 text.
   const whole = keys.length === 2 ? [...keys, `${apiKey}:${secretKey}`] : keys
   for (const plain of whole) {
     const encoded = base64(utf8(plain))
-    for (const spelt of [encoded, urlSafe(encoded)]) add(spelt, `${keyPattern(spelt)}${BASE64_PADDING}`)
+    for (const spelt of [encoded, urlSafe(encoded)]) add(spelt, `${keyPattern(spelt, "base64")}${BASE64_PADDING}`)
   }
   for (const key of keys) {
     for (const core of base64Cores(utf8(key))) {
       for (const spelt of [core, urlSafe(core)]) {
-        add(spelt, `${keyPattern(spelt)}${BASE64_LETTER}?${BASE64_PADDING}`, true)
+        add(spelt, `${keyPattern(spelt, "base64")}${BASE64_LETTER}?${BASE64_PADDING}`, true)
       }
     }
   }

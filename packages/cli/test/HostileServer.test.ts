@@ -99,6 +99,32 @@ describe("a hostile eSMS, the esms process", () => {
     60_000
   )
 
+  it("keys echoed cut by a CRLF, as base64 (HTTP Basic too) and as hex: none reaches stdout or stderr", async () => {
+    const { ESMS_API_KEY: apiKey, ESMS_SECRET_KEY: secretKey } = KEYS
+    const spellings = [
+      `${apiKey.slice(0, 6)}\r\n${apiKey.slice(6)}`,
+      `${JSON.stringify(secretKey.slice(0, 4)).slice(1, -1)}\\n${secretKey.slice(4)}`,
+      Buffer.from(`${apiKey}:${secretKey}`).toString("base64"),
+      Buffer.from(secretKey).toString("base64url"),
+      Buffer.from(apiKey).toString("hex"),
+      Buffer.from(secretKey).toString("hex").toUpperCase()
+    ]
+    server = await HostileServer.start((_, res) => {
+      res.writeHead(500, { "content-type": "text/plain" })
+      res.end(`echo:\n${spellings.join("\n")}`)
+    })
+    for (const args of [sendImage, sendImage.filter((a) => a !== "--json")]) {
+      const exited = await HostileServer.esms(args, { ...KEYS, ESMS_BASE_URL: server.baseUrl, ESMS_MAX_ATTEMPTS: "1" })
+      assert.notStrictEqual(exited.code, 0, exited.stderr)
+      const output = exited.stdout + exited.stderr
+      assert.include(output, "<redacted>")
+      for (const spelt of spellings) {
+        assert.notInclude(output, spelt)
+        assert.notInclude(output.replace(/\s|\\[rn]/g, ""), spelt.replace(/\s|\\[rn]/g, "").slice(0, 16))
+      }
+    }
+  }, 60_000)
+
   it("esms status from another directory: an unknown id names the store it looked in", async () => {
     server = await HostileServer.start((_, res) => res.end(JSON.stringify({ CodeResponse: "105" })))
     const elsewhere = Fs.realpathSync(Fs.mkdtempSync(Path.join(Os.tmpdir(), "esms-elsewhere-")))

@@ -114,6 +114,102 @@ describe("Credentials", () => {
       assert.strictEqual(Credentials.scrub(hostile, mixed), "<redacted>")
     })
 
+    // A key cut by line breaks or other white space, raw or as JSON escapes, at every position.
+    const breaks: Record<string, string> = {
+      "\\n": "\n",
+      "\\r\\n": "\r\n",
+      "a space": " ",
+      "a tab and spaces": "\t  ",
+      "JSON-escaped \\n": "\\n",
+      "JSON-escaped \\r\\n": "\\r\\n",
+      "JSON-in-JSON \\n": "\\\\n",
+      "\\u000A": "\\u000A"
+    }
+    for (const [name, gap] of Object.entries(breaks)) {
+      it(`removes a key split by ${name}, raw or JSON-escaped, at any position`, () => {
+        for (const key of [apiKey, "SK-Zz09-TAIL"]) {
+          const letters = [...key]
+          for (let i = 1; i < letters.length; i++) {
+            const [head, tail] = [letters.slice(0, i).join(""), letters.slice(i).join("")]
+            const raw = `before ${head}${gap}${tail} after`
+            assert.strictEqual(Credentials.scrub(hostile, raw), "before <redacted> after", raw)
+            const escaped = `{"m":"${JSON.stringify(head).slice(1, -1)}${gap}${JSON.stringify(tail).slice(1, -1)}"}`
+            assert.strictEqual(Credentials.scrub(hostile, escaped), `{"m":"<redacted>"}`, escaped)
+          }
+        }
+      })
+    }
+
+    it("removes a key with a line break between every letter", () => {
+      assert.strictEqual(Credentials.scrub(hostile, [...apiKey].join("\r\n")), "<redacted>")
+      assert.strictEqual(Credentials.scrub(hostile, [..."SK-Zz09-TAIL"].join("\\r\\n")), "<redacted>")
+    })
+
+    const base64 = (text: string, urlSafe: boolean, padded: boolean) => {
+      const encoded = Buffer.from(text, "utf8").toString(urlSafe ? "base64url" : "base64")
+      const bare = encoded.replace(/=+$/, "")
+      return padded ? bare.padEnd(Math.ceil(bare.length / 4) * 4, "=") : bare
+    }
+    const secretKey = Redacted.value(hostile.secretKey)
+    for (const urlSafe of [false, true]) {
+      for (const padded of [true, false]) {
+        const how = `${urlSafe ? "URL-safe" : "standard"} base64, ${padded ? "padded" : "no padding"}`
+        it(`removes each key, and apiKey:secretKey (HTTP Basic), as ${how}`, () => {
+          for (const key of [apiKey, secretKey, "KEY1", "KEY12", "KEY123"]) {
+            const keys = Credentials.make({ apiKey: key, secretKey: "SK-Zz09-TAIL", oaid: "1" })
+            const text = `before ${base64(key, urlSafe, padded)} after`
+            assert.strictEqual(Credentials.scrub(keys, text), "before <redacted> after", `${key}: ${text}`)
+          }
+          const basic = `Authorization: Basic ${base64(`${apiKey}:${secretKey}`, urlSafe, padded)}\r\n`
+          assert.strictEqual(Credentials.scrub(hostile, basic), "Authorization: Basic <redacted>\r\n", basic)
+        })
+      }
+    }
+
+    // Whatever surrounds a key, its bytes cannot be read back from any run of base64 left in the text.
+    const base64Runs = (text: string) => text.match(/[A-Za-z0-9+/_-]+/g) ?? []
+    const decodesToKey = (text: string, key: string) =>
+      base64Runs(text).some((run) =>
+        [0, 1, 2, 3].some((skip) => Buffer.from(run.slice(skip), "base64").toString("latin1").includes(key))
+      )
+    it("removes a key base64-encoded inside a larger text, at any alignment, wrapped at 76 columns or not", () => {
+      for (const key of [apiKey, secretKey]) {
+        const latin1 = Buffer.from(key, "utf8").toString("latin1")
+        for (const prefix of ["", "x", "xy", "{\"ApiKey\":\"", "Basic "]) {
+          for (const suffix of ["", "!", "\",\"OAID\":\"1\"}"]) {
+            const plain = Buffer.from(`${prefix}${key}${suffix}`, "utf8").toString("base64")
+            assert.isTrue(decodesToKey(plain, latin1), "the oracle sees the key")
+            for (
+              const encoded of [
+                plain,
+                plain.replace(/(.{76})/g, "$1\r\n"),
+                plain.replace(/[+/]/g, (c) => c === "+" ? "-" : "_")
+              ]
+            ) {
+              const scrubbed = Credentials.scrub(hostile, `data: ${encoded} end`)
+              assert.isFalse(decodesToKey(scrubbed.replace(/\s/g, ""), latin1), `${prefix}|${suffix}: ${scrubbed}`)
+              assert.include(scrubbed, "<redacted>")
+            }
+          }
+        }
+      }
+    })
+
+    it("removes each key spelt as hex, lower or upper case", () => {
+      for (const key of [apiKey, secretKey]) {
+        const hex = Buffer.from(key, "utf8").toString("hex")
+        for (const form of [hex, hex.toUpperCase()]) {
+          assert.strictEqual(Credentials.scrub(hostile, `before ${form} after`), "before <redacted> after", form)
+          assert.strictEqual(Credentials.scrub(hostile, `x=00${form}ff`), "x=00<redacted>ff", form)
+        }
+      }
+    })
+
+    it("leaves base64 and hex that are not the keys alone", () => {
+      const other = `${Buffer.from("just a photo caption").toString("base64")} ${"deadbeef".repeat(8)}`
+      assert.strictEqual(Credentials.scrub(hostile, other), other)
+    })
+
     it("leaves other text alone", () => {
       assert.strictEqual(Credentials.scrub(credentials, "<html>502 Bad Gateway</html>"), "<html>502 Bad Gateway</html>")
     })

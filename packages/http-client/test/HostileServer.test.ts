@@ -77,7 +77,14 @@ const echoes: Record<string, (key: string) => string> = {
   "URL-encoded, lower-case hex": (key) => encodeURIComponent(key).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
   "URL-encoded twice": (key) => encodeURIComponent(encodeURIComponent(key)),
   "HTML entities": (key) =>
-    key.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+    key.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;"),
+  "cut by a CRLF": (key) => `${key.slice(0, 5)}\r\n${key.slice(5)}`,
+  "cut by a JSON-escaped \\n, in a JSON string": (key) =>
+    `${JSON.stringify(key.slice(0, 7)).slice(1, -1)}\\n${JSON.stringify(key.slice(7)).slice(1, -1)}`,
+  "base64": (key) => Buffer.from(key, "utf8").toString("base64"),
+  "URL-safe base64, no padding": (key) => Buffer.from(key, "utf8").toString("base64url"),
+  "hex": (key) => Buffer.from(key, "utf8").toString("hex"),
+  "HEX": (key) => Buffer.from(key, "utf8").toString("hex").toUpperCase()
 }
 
 const leaks = (text: string): ReadonlyArray<string> =>
@@ -140,9 +147,32 @@ describe("keys echoed back in any spelling never reach an error", () => {
       }))
   }
 
+  const basic = (urlSafe: boolean) =>
+    Buffer.from(`${API_KEY}:${SECRET_KEY}`, "utf8").toString(urlSafe ? "base64url" : "base64")
+  it.scoped("send and GetSendStatus: an echoed Authorization: Basic base64(apiKey:secretKey), either alphabet", () =>
+    Effect.gen(function*() {
+      const echo = `Authorization: Basic ${basic(false)}\r\nX-Token: ${basic(true)}`
+      const { baseUrl } = yield* server((_, res) => answer(res, 502, echo, "text/plain"))
+      const client = yield* clientOn(baseUrl)
+      const status = yield* statusOn(baseUrl)
+      for (
+        const error of [yield* Effect.flip(client.sendZaloImage(message)), yield* Effect.flip(status.get("sms-1"))]
+      ) {
+        assert.include(error.message, "Basic <redacted>")
+        for (const text of renderings(error)) {
+          for (const urlSafe of [false, true]) {
+            assert.notInclude(text, basic(urlSafe).slice(0, 12))
+            assert.notInclude(text, basic(urlSafe).slice(-12))
+          }
+        }
+      }
+    }))
+
   it("the keys really are on the wire in these spellings (the test can fail)", () => {
     assert.deepStrictEqual(leaks(`x ${escapeEveryLetter(API_KEY)} y`), ["letter by letter \\uXXXX"])
     assert.include(leaks(`x ${new URLSearchParams({ k: SECRET_KEY }).toString()} y`), "form-encoded (%21 … +)")
+    assert.deepStrictEqual(leaks(`x ${Buffer.from(SECRET_KEY).toString("hex")} y`), ["hex"])
+    assert.include(leaks(`x ${API_KEY.slice(0, 5)}\r\n${API_KEY.slice(5)} y`), "cut by a CRLF")
     assert.strictEqual(Redacted.value(credentials.apiKey), API_KEY)
   })
 })

@@ -83,9 +83,12 @@ const spellings = (char: string): Array<string> => {
 
 const keyPattern = (key: string): string => [...key].map((char) => `(?:${spellings(char).join("|")})`).join("")
 
-const patterns = new WeakMap<Credentials, RegExp | null>()
+// The keys alone are enough to scrub (a `Credentials` is one).
+type Keys = Pick<Credentials, "apiKey" | "secretKey">
 
-const patternOf = (credentials: Credentials): RegExp | null => {
+const patterns = new WeakMap<Keys, RegExp | null>()
+
+const patternOf = (credentials: Keys): RegExp | null => {
   let pattern = patterns.get(credentials)
   if (pattern === undefined) {
     const keys = [Redacted.value(credentials.apiKey), Redacted.value(credentials.secretKey)]
@@ -106,7 +109,7 @@ const patternOf = (credentials: Credentials): RegExp | null => {
  *
  * @since 0.1.0
  */
-export const scrub = (credentials: Credentials, text: string): string => {
+export const scrub = (credentials: Pick<Credentials, "apiKey" | "secretKey">, text: string): string => {
   const pattern = patternOf(credentials)
   return pattern === null ? text : text.replace(pattern, "<redacted>")
 }

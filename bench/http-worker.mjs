@@ -102,6 +102,14 @@ const scenarios = {
     return () => Promise.all(Array.from({ length: concurrency }, loop)).finally(() => runtime.dispose())
   },
 
+  // (b) as another checkout built it (`--before DIR` of http.mjs): the same loop, for a same-run comparison.
+  async "esms-before"() {
+    const dir = process.env.ESMS_BENCH_BEFORE
+    const { Credentials } = await import(`${dir}/packages/core/dist/index.js`)
+    const { EsmsClient, NodeEsmsClient } = await import(`${dir}/packages/http-client/dist/index.js`)
+    return esmsOn(NodeEsmsClient.layer, { Credentials, EsmsClient })
+  },
+
   // (c) A peer SDK's way (Stainless: openai-node, telnyx): global fetch, an AbortController timeout per
   // request, the body JSON-stringified, the answer read with response.json().
   async fetch() {
@@ -205,9 +213,9 @@ async function withRuntime(layer, program) {
   return () => runtime.runPromise(effect).finally(() => runtime.dispose())
 }
 
-async function esmsOn(makeLayer) {
-  const { Credentials } = await import("@esms-effect/core")
-  const { EsmsClient } = await import("@esms-effect/http-client")
+async function esmsOn(makeLayer, modules) {
+  const { Credentials } = modules ?? await import("@esms-effect/core")
+  const { EsmsClient } = modules ?? await import("@esms-effect/http-client")
   const layer = makeLayer({
     credentials: Credentials.make({ apiKey: API_KEY, secretKey: SECRET_KEY, oaid: OAID }),
     baseUrl

@@ -25,6 +25,8 @@ const measureMs = Number(option("seconds", "2")) * 1000
 const warmupMs = Number(option("warmup", "1")) * 1000
 const concurrencies = option("concurrency", "1,64").split(",").map(Number)
 const detail = process.argv.includes("--detail")
+// A checkout of the repository, built, whose EsmsClient runs as an extra row ("before").
+const before = option("before", "")
 
 // Throughput against (a), per concurrency (issue 13); CPU per send: at most 2.5x (a)'s at 64, and at
 // most half the cheaper of (c) and (d).
@@ -36,6 +38,7 @@ const SCENARIOS = [
   { id: "undici", label: "(a) undici.request + JSON.parse" },
   { id: "esms", label: "(b) EsmsClient.sendZaloImage, NodeEsmsClient.layer", target: true },
   { id: "esms-promise", label: "(b') the same, one ManagedRuntime.runPromise per send", target: true },
+  ...before === "" ? [] : [{ id: "esms-before", label: `    (b) as built in ${before}` }],
   { id: "fetch", label: "(c) fetch + AbortController (Stainless style)" },
   { id: "axios", label: "(d) axios, keep-alive http.Agent (twilio-node style)" },
   ...detail
@@ -59,6 +62,7 @@ const runWorker = (scenario, concurrency) =>
     execFile(
       process.execPath,
       [worker, scenario, String(concurrency), String(warmupMs), String(measureMs), baseUrl],
+      { env: { ...process.env, ESMS_BENCH_BEFORE: before } },
       (error, stdout, stderr) =>
         error ? reject(new Error(`${scenario}: ${stderr || error.message}`)) : resolve(JSON.parse(stdout))
     )

@@ -12,6 +12,8 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import type * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -207,6 +209,45 @@ export interface EsmsApi {
   ) => Effect.Effect<A, E | TransportError.DeadlineExceeded, R>
 }
 
+let liveClock: unknown
+
+/**
+ * `Effect.timeoutFail`, without its two forked fibers (the effect's and a sleeping one, ~120 µs a
+ * send) on the live clock: the effect in one fiber and a `setTimeout`. On a clock of another kind
+ * (the TestClock) it is `Effect.timeoutFail` itself. Either way, the timeout or the caller's
+ * interruption interrupts the effect (aborting its request).
+ */
+export const timeoutFail = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  duration: Duration.Duration,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> =>
+  Effect.clockWith((clock) => {
+    liveClock ??= Clock.make().constructor
+    if (clock.constructor !== liveClock) return Effect.timeoutFail(self, { duration, onTimeout })
+    const millis = Duration.toMillis(duration)
+    return Effect.uninterruptibleMask((restore) =>
+      Effect.flatMap(Effect.fork(restore(self)), (fiber) =>
+        restore(Effect.async<A, E | E2>((resume) => {
+          const timer = setTimeout(() => {
+            fiber.removeObserver(observer)
+            resume(Effect.zipRight(Fiber.interrupt(fiber), Effect.fail(onTimeout())))
+          }, millis)
+          const observer = (exit: Exit.Exit<A, E>) => {
+            clearTimeout(timer)
+            resume(exit)
+          }
+          fiber.addObserver(observer)
+          // The caller interrupted: so is the effect.
+          return Effect.suspend(() => {
+            clearTimeout(timer)
+            fiber.removeObserver(observer)
+            return Fiber.interrupt(fiber)
+          })
+        })))
+    )
+  })
+
 /** Builds the configured client on `httpClient`. */
 export const make = (
   httpClient: HttpClient.HttpClient,
@@ -240,7 +281,7 @@ export const make = (
       client.execute(request).pipe(
         Effect.flatMap((response) => Answer.read(response, maxResponseBytes)),
         Effect.mapError(onError),
-        Effect.timeoutFail({ duration: timeout, onTimeout }),
+        (attempt) => timeoutFail(attempt, timeout, onTimeout),
         Effect.flatMap(toReply)
       )
 

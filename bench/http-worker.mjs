@@ -1,4 +1,4 @@
-/* global console, process, setTimeout */
+/* global AbortController, clearTimeout, console, fetch, process, setTimeout */
 /**
  * One HTTP benchmark scenario in a process of its own, so its CPU time and JIT state are its own:
  *
@@ -79,6 +79,87 @@ const scenarios = {
     return esmsOn(NodeEsmsClient.layer)
   },
 
+  // (b') The same client as a Promise API, as an Express handler would call it: one runPromise per send.
+  async "esms-promise"() {
+    const { Credentials } = await import("@esms-effect/core")
+    const { EsmsClient, NodeEsmsClient } = await import("@esms-effect/http-client")
+    const ManagedRuntime = await import("effect/ManagedRuntime")
+    const runtime = ManagedRuntime.make(NodeEsmsClient.layer({
+      credentials: Credentials.make({ apiKey: API_KEY, secretKey: SECRET_KEY, oaid: OAID }),
+      baseUrl
+    }))
+    const client = await runtime.runPromise(EsmsClient.EsmsClient)
+    const loop = async () => {
+      while (running) {
+        try {
+          await runtime.runPromise(client.sendZaloImage(message(sent)))
+          sent++
+        } catch {
+          failed++
+        }
+      }
+    }
+    return () => Promise.all(Array.from({ length: concurrency }, loop)).finally(() => runtime.dispose())
+  },
+
+  // (b) as another checkout built it (`--before DIR` of http.mjs): the same loop, for a same-run comparison.
+  async "esms-before"() {
+    const dir = process.env.ESMS_BENCH_BEFORE
+    const { Credentials } = await import(`${dir}/packages/core/dist/index.js`)
+    const { EsmsClient, NodeEsmsClient } = await import(`${dir}/packages/http-client/dist/index.js`)
+    return esmsOn(NodeEsmsClient.layer, { Credentials, EsmsClient })
+  },
+
+  // (c) A peer SDK's way (Stainless: openai-node, telnyx): global fetch, an AbortController timeout per
+  // request, the body JSON-stringified, the answer read with response.json().
+  async fetch() {
+    const url = baseUrl + PATH
+    const headers = { ...HEADERS, "user-agent": "bench-fetch" }
+    const post = async (body) => {
+      const controller = new AbortController()
+      const timer = setTimeout(() => controller.abort(), 15_000)
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(body),
+          signal: controller.signal
+        })
+        return isAccepted(response.status, await response.json())
+      } finally {
+        clearTimeout(timer)
+      }
+    }
+    const loop = async () => {
+      while (running) {
+        if (await post(wireBody(sent))) sent++
+        else failed++
+      }
+    }
+    return () => Promise.all(Array.from({ length: concurrency }, loop))
+  },
+
+  // (d) A peer SDK's way (twilio-node, n8n's eSMS node): an axios instance with a keep-alive agent.
+  async axios() {
+    const { default: axios } = await import("axios")
+    const { Agent } = await import("node:http")
+    const instance = axios.create({
+      baseURL: baseUrl,
+      timeout: 15_000,
+      headers: { ...HEADERS, "user-agent": "bench-axios" },
+      httpAgent: new Agent({ keepAlive: true, maxSockets: Infinity }),
+      validateStatus: () => true
+    })
+    const loop = async () => {
+      while (running) {
+        const response = await instance.post(PATH, wireBody(sent))
+        if (isAccepted(response.status, response.data)) sent++
+        else failed++
+      }
+    }
+    return () => Promise.all(Array.from({ length: concurrency }, loop))
+  },
+
   // The same loop as (a) inside an Effect program: what Effect itself costs.
   async "effect-undici"() {
     const { request } = await import("undici")
@@ -132,9 +213,9 @@ async function withRuntime(layer, program) {
   return () => runtime.runPromise(effect).finally(() => runtime.dispose())
 }
 
-async function esmsOn(makeLayer) {
-  const { Credentials } = await import("@esms-effect/core")
-  const { EsmsClient } = await import("@esms-effect/http-client")
+async function esmsOn(makeLayer, modules) {
+  const { Credentials } = modules ?? await import("@esms-effect/core")
+  const { EsmsClient } = modules ?? await import("@esms-effect/http-client")
   const layer = makeLayer({
     credentials: Credentials.make({ apiKey: API_KEY, secretKey: SECRET_KEY, oaid: OAID }),
     baseUrl

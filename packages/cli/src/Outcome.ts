@@ -6,7 +6,7 @@
  */
 import type { SendResponse } from "@esms-effect/core"
 
-import type { EsmsClient } from "@esms-effect/http-client"
+import { type EsmsClient, TransportError } from "@esms-effect/http-client"
 import * as ConfigError from "effect/ConfigError"
 import * as TerminalText from "./TerminalText.js"
 
@@ -142,17 +142,10 @@ export const fromError = (
     case "ImageNotJpgOrPng":
     case "ImageTooLarge":
       return invalid([{ field: fieldName("imageUrl"), message: error.reason }])
-    case "ConnectionFailed":
-    case "ConnectionLost":
-    case "RequestTimeout":
-    case "DeadlineExceeded":
-    case "HttpStatusError":
-    case "ResponseTooLarge":
-    case "BodyNotJson":
-    case "ResponseDecodeFailed":
-      return { status: "failed", tag: error._tag, message: error.message, requestId }
     default:
-      return { status: "rejected", tag: error._tag, code: error.code, message: error.message, requestId }
+      return TransportError.isTransportError(error)
+        ? { status: "failed", tag: error._tag, message: error.message, requestId }
+        : { status: "rejected", tag: error._tag, code: error.code, message: error.message, requestId }
   }
 }
 

@@ -10,9 +10,8 @@ import * as Command from "@effect/cli/Command"
 import * as HelpDoc from "@effect/cli/HelpDoc"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { DeliveryStatus } from "@esms-effect/callback-receiver"
-import { EsmsClient, SendStatus } from "@esms-effect/http-client"
+import { SendStatus } from "@esms-effect/http-client"
 import { DeliveryReports } from "@esms-effect/store"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
@@ -101,25 +100,6 @@ export const render = (
   }
 }
 
-// GetSendStatus needs the keys, not an OA: ESMS_OAID may be unset for this command.
-const oaidNotNeeded = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.configProviderWith((current) =>
-    Effect.withConfigProvider(
-      effect,
-      current.pipe(ConfigProvider.orElse(() => ConfigProvider.fromMap(new Map([["ESMS_OAID", "not-needed"]]))))
-    )
-  )
-
-// A variable missing from both providers (ours for ESMS_OAID, then the environment) is reported once.
-const distinct = (outcome: Outcome.Outcome): Outcome.Outcome =>
-  outcome.status === "invalid"
-    ? Outcome.invalid(
-      outcome.errors.filter((e, i) =>
-        outcome.errors.findIndex((f) => f.field === e.field && f.message === e.message) === i
-      )
-    )
-    : outcome
-
 /** @since 0.1.0 */
 export const command = Command.make(
   "status",
@@ -128,7 +108,8 @@ export const command = Command.make(
     Effect.gen(function*() {
       // Without a store file there is nothing stored yet: look in an empty one rather than create it.
       const file = Fs.existsSync(args.store) ? args.store : ":memory:"
-      const remote = EsmsClient.config.pipe(Effect.flatMap(SendStatus.make), oaidNotNeeded)
+      // GetSendStatus needs the keys, not an OA: ESMS_OAID may be unset for this command.
+      const remote = SendStatus.config.pipe(Effect.flatMap(SendStatus.make))
       return yield* DeliveryStatus.lookupWith(args.id, remote).pipe(
         Effect.provide(DeliveryReports.layerSqlite(file))
       )
@@ -138,7 +119,7 @@ export const command = Command.make(
         onFailure: (error): StatusOutcome =>
           error._tag === "SqlError"
             ? Outcome.invalid([{ field: "--store", message: `${args.store} could not be read: ${error.message}` }])
-            : distinct(Outcome.fromError(error, Overrides.fieldName(args))),
+            : Outcome.fromError(error, Overrides.fieldName(args)),
         onSuccess: known
       }),
       Effect.flatMap((outcome) =>

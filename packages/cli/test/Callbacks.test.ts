@@ -153,6 +153,33 @@ describe("esms callbacks serve → send-image --callback → esms status", () =>
       }
     }).pipe(Effect.provide(Env)), { timeout: 20_000 })
 
+  it.scopedLive(
+    "status needs the keys but no ESMS_OAID: GetSendStatus answers with the OAID unset",
+    () =>
+      Effect.gen(function*() {
+        const { esms, simulator } = yield* setup
+        const sent = yield* esms([...send, "--user-id", "5308693166941955879", "--json"])
+        const { smsId } = JSON.parse(sent.stdout[0])
+        yield* simulator.waitUntil((s) => s.messages.every((m) => m.status !== "Pending"))
+        const status = yield* esms(["status", smsId, "--json"], { ESMS_OAID: "" })
+        expect(status.exitCode).toBe(0)
+        expect(JSON.parse(status.stdout[0])).toMatchObject({
+          status: "known",
+          state: "delivered",
+          source: "GetSendStatus"
+        })
+        // Without the keys it is a user mistake naming each missing variable once.
+        const noKeys = yield* run(["status", smsId, "--json"], {
+          env: { ESMS_BASE_URL: simulator.baseUrl, ESMS_STORE: Path.join(yield* tempDir, "none.sqlite") },
+          http: NodeHttpClient.layerUndici
+        })
+        expect(noKeys.exitCode).toBe(2)
+        const fields = JSON.parse(noKeys.stdout[0]).errors.map((e: { field: string }) => e.field)
+        expect(fields).toEqual(["ESMS_API_KEY", "ESMS_SECRET_KEY"])
+      }).pipe(Effect.provide(Env)),
+    { timeout: 20_000 }
+  )
+
   it.scopedLive("a callback carrying escape sequences: neither the report line nor the debug log prints them", () =>
     Effect.gen(function*() {
       const { serverOutput, url } = yield* setup

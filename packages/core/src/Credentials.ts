@@ -158,9 +158,12 @@ const matchersOf = (apiKey: string, secretKey: string): Array<Matcher> => {
     .map(([source, { widen }]) => ({ regex: new RegExp(source, "gu"), widen }))
 }
 
-const matchers = new WeakMap<Credentials, ReadonlyArray<Matcher>>()
+// The keys alone are enough to scrub (a `Credentials` is one).
+type Keys = Pick<Credentials, "apiKey" | "secretKey">
 
-const matchersFor = (credentials: Credentials): ReadonlyArray<Matcher> => {
+const matchers = new WeakMap<Keys, ReadonlyArray<Matcher>>()
+
+const matchersFor = (credentials: Keys): ReadonlyArray<Matcher> => {
   let found = matchers.get(credentials)
   if (found === undefined) {
     found = matchersOf(Redacted.value(credentials.apiKey), Redacted.value(credentials.secretKey))
@@ -195,7 +198,7 @@ const replaceAll = (text: string, { regex, widen }: Matcher): string => {
  *
  * @since 0.1.0
  */
-export const scrub = (credentials: Credentials, text: string): string => {
+export const scrub = (credentials: Keys, text: string): string => {
   let scrubbed = text
   for (const matcher of matchersFor(credentials)) scrubbed = replaceAll(scrubbed, matcher)
   return scrubbed

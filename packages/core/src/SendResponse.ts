@@ -12,7 +12,12 @@ import * as ResultCode from "./ResultCode.js"
 /** The code for "accepted". @since 0.1.0 */
 export const ACCEPTED = "100"
 
-const StringOrNumber = Schema.Union(
+/**
+ * A code or id eSMS writes as a string or a number, as a string.
+ *
+ * @since 0.1.0
+ */
+export const StringOrNumber = Schema.Union(
   Schema.String,
   Schema.transform(Schema.Number, Schema.String, { strict: true, decode: String, encode: Number })
 )

@@ -8,93 +8,66 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import type { ImageError } from "@esms-effect/core"
-import { Credentials, ResultCode, SendRequest, SendResponse, ZaloMessage } from "@esms-effect/core"
-import * as Clock from "effect/Clock"
+import type { ImageError, ResultCode } from "@esms-effect/core"
+import { Credentials, SendRequest, SendResponse, ZaloMessage } from "@esms-effect/core"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as FiberRef from "effect/FiberRef"
 import * as Layer from "effect/Layer"
+import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Redacted from "effect/Redacted"
-import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
 import type * as BatchOutcome from "./BatchOutcome.js"
 import * as ImageCheck from "./ImageCheck.js"
-import * as Answer from "./internal/answer.js"
+import * as Api from "./internal/esmsApi.js"
 import * as Pacer from "./internal/pacer.js"
 import * as TransportError from "./TransportError.js"
 
-/** This package's version, sent in the User-Agent. @since 0.1.0 */
-export const VERSION = "0.1.0"
+export {
+  /** @since 0.1.0 */
+  CONTENT_TYPE,
+  /** @since 0.1.0 */
+  DEFAULT_BASE_URL,
+  /** @since 0.1.0 */
+  DEFAULT_DEADLINE,
+  /** @since 0.1.0 */
+  DEFAULT_MAX_ATTEMPTS,
+  /** @since 0.1.0 */
+  DEFAULT_MAX_RESPONSE_BYTES,
+  /** @since 0.1.0 */
+  DEFAULT_TIMEOUT,
+  /** @since 0.1.0 */
+  InvalidConfiguration,
+  /** @since 0.1.0 */
+  isLoopbackHost,
+  /** @since 0.1.0 */
+  isRetryable,
+  /** @since 0.1.0 */
+  resolveBaseUrl,
+  /** @since 0.1.0 */
+  retrySchedule,
+  /** @since 0.1.0 */
+  USER_AGENT,
+  /** @since 0.1.0 */
+  VERSION
+} from "./internal/esmsApi.js"
 
-/** @since 0.1.0 */
-export const USER_AGENT = `@esms-effect/http-client/${VERSION}`
-
-/** @since 0.1.0 */
-export const DEFAULT_BASE_URL = "https://rest.esms.vn/MainService.svc/json"
-
-/** Time allowed for one attempt: connect, headers and body. @since 0.1.0 */
-export const DEFAULT_TIMEOUT: Duration.DurationInput = "15 seconds"
-
-/** Time allowed for a whole send: every attempt and the waits between them. @since 0.1.0 */
-export const DEFAULT_DEADLINE: Duration.DurationInput = "60 seconds"
-
-/**
- * The largest answer body read (1 MiB). An eSMS answer is a few hundred bytes; anything beyond the cap
- * fails as `ResponseTooLarge` without being read, so a broken or hostile server cannot fill the memory.
- *
- * @since 0.1.0
- */
-export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
-
-/** Attempts of one send under the default retry policy (the first and up to 4 retries). @since 0.1.0 */
-export const DEFAULT_MAX_ATTEMPTS = 5
-
-/**
- * What a retry policy sees: the failure of the attempt before it.
- *
- * @since 0.1.0
- */
-export type AttemptFailure = TransportError.TransportError | ResultCode.ResultCodeError
-
-/**
- * The default retry policy: exponential backoff from 250 ms (×2, jittered), at most `maxAttempts`
- * attempts in all. Only retryable failures reach it (see {@link isRetryable}); the deadline bounds it.
- * Whatever the policy, an answer's `Retry-After` (503, 429) is honoured: the next attempt waits at
- * least that long, and a wait that would end past the deadline ends the retries at once.
- *
- * @since 0.1.0
- */
-export const retrySchedule = (
-  maxAttempts: number = DEFAULT_MAX_ATTEMPTS
-): Schedule.Schedule<unknown, AttemptFailure> =>
-  Schedule.exponential("250 millis", 2).pipe(
-    Schedule.jittered,
-    Schedule.intersect(Schedule.recurs(Math.max(0, maxAttempts - 1)))
-  )
-
-/**
- * Worth another attempt with the same RequestId: could not connect, connection lost, timeout,
- * HTTP 5xx or 429, result code 160. Never: any other result code, invalid input.
- *
- * @since 0.1.0
- */
-export const isRetryable = (error: AttemptFailure): boolean =>
-  isTransportError(error) ? TransportError.isRetryable(error) : ResultCode.isRetryable(error)
-
-const transportTags: ReadonlySet<string> = new Set(TransportError.TransportError.members.map((m) => m._tag))
-
-const isTransportError = (error: AttemptFailure): error is TransportError.TransportError =>
-  transportTags.has(error._tag)
+export type {
+  /** @since 0.1.0 */
+  AttemptFailure,
+  /** @since 0.1.0 */
+  Connection,
+  /** @since 0.1.0 */
+  Keys
+} from "./internal/esmsApi.js"
 
 /**
  * A fresh RequestId (44 characters, within eSMS's 50).
@@ -110,9 +83,6 @@ const identify = (message: ZaloMessage.ZaloMessage) => {
   const requestId = generateRequestId()
   return { requestId, withId: new ZaloMessage.ZaloMessage({ ...message, requestId }, true) }
 }
-
-/** @since 0.1.0 */
-export const CONTENT_TYPE = "application/json; charset=utf-8"
 
 /**
  * Everything `sendZaloImage` can fail with: invalid input or, when images are checked, a photo eSMS
@@ -178,24 +148,13 @@ export interface SendManyOptions<A, E2 = never, R2 = never> {
 export class EsmsClient extends Context.Tag("@esms-effect/http-client/EsmsClient")<EsmsClient, Service>() {}
 
 /**
+ * The send's options: the connection every endpoint shares, the credentials (keys and OAID), and
+ * whether photos are checked.
+ *
  * @since 0.1.0
  */
-export interface Options {
+export interface Options extends Api.Connection {
   readonly credentials: Credentials.Credentials
-  /** Default {@link DEFAULT_BASE_URL}; the endpoint path is appended. */
-  readonly baseUrl?: string | undefined
-  /** Per attempt (connect, headers and body). Default {@link DEFAULT_TIMEOUT}. */
-  readonly timeout?: Duration.DurationInput | undefined
-  /** For the whole send, retries included. Default {@link DEFAULT_DEADLINE}. */
-  readonly deadline?: Duration.DurationInput | undefined
-  /** Attempts under the default policy. Default {@link DEFAULT_MAX_ATTEMPTS}; 1 turns retries off. */
-  readonly maxAttempts?: number | undefined
-  /** Replaces the default policy ({@link retrySchedule}); it only ever sees retryable failures. */
-  readonly retry?: Schedule.Schedule<unknown, AttemptFailure> | undefined
-  /** Allow a plain `http://` base URL on a host that is not loopback (the keys then cross in clear). */
-  readonly allowInsecureHttp?: boolean | undefined
-  /** The largest answer body read. Default {@link DEFAULT_MAX_RESPONSE_BYTES}. */
-  readonly maxResponseBytes?: number | undefined
   /**
    * Fetch each photo before sending it and refuse one eSMS would not take (`ImageError`): not a JPEG
    * or PNG, over 1 MB, unreachable. Off by default: the fetch goes wherever the URL points, from where
@@ -203,61 +162,6 @@ export interface Options {
    * the check's options.
    */
   readonly checkImage?: boolean | ImageCheck.Options | undefined
-}
-
-/**
- * The client's options are wrong (a base URL that is not a URL, plain http to a remote host).
- *
- * @since 0.1.0
- */
-export class InvalidConfiguration
-  extends Schema.TaggedError<InvalidConfiguration>("@esms-effect/http-client/InvalidConfiguration")(
-    "InvalidConfiguration",
-    { field: Schema.String, detail: Schema.String }
-  )
-{
-  override get message(): string {
-    return `Invalid eSMS client configuration: ${this.field} ${this.detail}`
-  }
-}
-
-const LOOPBACK_HOSTS = new Set(["localhost", "[::1]"])
-
-/**
- * Whether a host name is this machine (127.0.0.0/8, ::1, localhost).
- *
- * @since 0.1.0
- */
-export const isLoopbackHost = (hostname: string): boolean =>
-  LOOPBACK_HOSTS.has(hostname) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname)
-
-/**
- * Checks a base URL and returns it without a trailing slash.
- *
- * @since 0.1.0
- */
-export const resolveBaseUrl = (
-  baseUrl: string,
-  allowInsecureHttp = false
-): Either.Either<string, InvalidConfiguration> => {
-  const fail = (detail: string) => Either.left(new InvalidConfiguration({ field: "baseUrl", detail }))
-  let url: URL
-  try {
-    url = new URL(baseUrl)
-  } catch {
-    return fail("must be an absolute http:// or https:// URL")
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    return fail("must be an absolute http:// or https:// URL")
-  }
-  if (url.protocol === "http:" && !allowInsecureHttp && !isLoopbackHost(url.hostname)) {
-    return fail(
-      "uses plain http:// to a host that is not loopback; the keys would cross the network in clear text " +
-        "(use https://, or opt in with allowInsecureHttp / ESMS_ALLOW_INSECURE_HTTP=true)"
-    )
-  }
-  if (url.search !== "" || url.hash !== "") return fail("must not have a query or a fragment")
-  return Either.right(url.href.replace(/\/+$/, ""))
 }
 
 // One line per issue, path first: a tree cut to an excerpt would hide which field was wrong.
@@ -270,70 +174,54 @@ const describeParseError = (error: ParseResult.ParseError): string =>
 const exactSmsId = (json: unknown, body: string, response: SendResponse.SendResponse): SendResponse.SendResponse => {
   if (typeof (json as { SMSID?: unknown }).SMSID !== "number") return response
   const written = SendResponse.numberAsWritten(body, "SMSID")
-  return written === undefined ? response : new SendResponse.SendResponse({ ...response, SMSID: written })
+  // Just decoded: no need to validate the fields again.
+  return written === undefined ? response : new SendResponse.SendResponse({ ...response, SMSID: written }, true)
 }
+
+const decodeResponse = Schema.decodeUnknownEither(SendResponse.SendResponse)
+
+// Debug lines, annotated with the RequestId and the attempt; nothing at all below debug level.
+const logAttempt = (message: string, requestId: string, attempt: number) =>
+  Effect.withFiberRuntime<void>((fiber) =>
+    LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+      ? Effect.void
+      : Effect.annotateLogs(Effect.logDebug(message), { "esms.request_id": requestId, "esms.attempt": attempt })
+  )
 
 /**
  * Builds the service on the `HttpClient` in context.
  *
  * @since 0.1.0
  */
-export const make = (options: Options): Effect.Effect<Service, InvalidConfiguration, HttpClient.HttpClient> =>
+export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const baseUrl = yield* resolveBaseUrl(options.baseUrl ?? DEFAULT_BASE_URL, options.allowInsecureHttp)
     const httpClient = yield* HttpClient.HttpClient
     const credentials = options.credentials
-    const url = baseUrl + SendRequest.PATH
-    const timeout = Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)
-    const scrubbed = (text: string) => TransportError.excerpt(Credentials.scrub(credentials, text))
-
-    const deadline = Duration.decode(options.deadline ?? DEFAULT_DEADLINE)
-    const schedule = options.retry ?? retrySchedule(options.maxAttempts)
-    const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES
-
-    const onHttpError = (error: HttpClientError.HttpClientError) =>
-      TransportError.fromHttpClientError(error, (text) => Credentials.scrub(credentials, text))
-
-    const decodeResponse = Schema.decodeUnknownEither(SendResponse.SendResponse)
+    const api = yield* Api.make(httpClient, credentials, options)
+    const post = api.post(SendRequest.PATH)
 
     const readAnswer = (
-      { body, retryAfterMillis, status }: Answer.Answer,
-      requestId: string | undefined
+      { body, json }: Api.Reply,
+      requestId: string
     ): Either.Either<SendResponse.Accepted, TransportError.TransportError | ResultCode.ResultCodeError> => {
-      return TransportError.readJson(status, body, scrubbed, retryAfterMillis).pipe(
-        Either.flatMap((json) =>
-          Either.mapLeft(decodeResponse(json), (error) =>
-            new TransportError.ResponseDecodeFailed({
-              detail: scrubbed(describeParseError(error)),
-              excerpt: scrubbed(body)
-            })).pipe(Either.map((response) => exactSmsId(json, body, response)))
-        ),
-        // The vendor's ErrorMessage ends up in our error's message: it must not carry the keys either.
-        Either.map((response) =>
-          response.ErrorMessage === undefined ? response : new SendResponse.SendResponse({
-            ...response,
-            ErrorMessage: Credentials.scrub(credentials, response.ErrorMessage)
+      const decoded = decodeResponse(json)
+      if (Either.isLeft(decoded)) {
+        return Either.left(
+          new TransportError.ResponseDecodeFailed({
+            detail: api.excerpt(describeParseError(decoded.left)),
+            excerpt: api.excerpt(body)
           })
-        ),
-        Either.flatMap((response) => SendResponse.interpret(response, requestId))
+        )
+      }
+      const response = exactSmsId(json, body, decoded.right)
+      // The vendor's ErrorMessage ends up in our error's message: it must not carry the keys either.
+      return SendResponse.interpret(
+        response.ErrorMessage === undefined
+          ? response
+          : new SendResponse.SendResponse({ ...response, ErrorMessage: api.scrub(response.ErrorMessage) }, true),
+        requestId
       )
     }
-
-    const attempt = (body: string, requestId: string) =>
-      httpClient.execute(
-        HttpClientRequest.post(url).pipe(
-          HttpClientRequest.setHeaders({ "user-agent": USER_AGENT, accept: "application/json" }),
-          HttpClientRequest.bodyText(body, CONTENT_TYPE)
-        )
-      ).pipe(
-        Effect.flatMap((response) => Answer.read(response, maxResponseBytes)),
-        Effect.mapError((error) => error._tag === "ResponseTooLarge" ? error : onHttpError(error)),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new TransportError.RequestTimeout({ timeoutMillis: Duration.toMillis(timeout) })
-        }),
-        Effect.flatMap((answer) => readAnswer(answer, requestId))
-      )
 
     // One send: one RequestId and one body for every attempt, retried by the policy, bounded by the
     // deadline. A 124 after an attempt that may have reached eSMS means eSMS already has the message.
@@ -341,66 +229,61 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
       Effect.suspend(() => {
         const { requestId, withId } = identify(message)
         const body = SendRequest.toJson(SendRequest.fromMessage(credentials, withId))
-        let attempts = 0
+        const counter: Api.Attempts = { attempts: 0 }
         let reachedBefore = false
-        const once = Effect.suspend(() => {
-          attempts++
+        const attempt = Effect.suspend(() => {
+          const n = counter.attempts
           const earlierMayHaveReached = reachedBefore
-          return attempt(body, requestId).pipe(
-            Effect.catchTag("DuplicateRequestId", (error) =>
-              earlierMayHaveReached
-                ? Effect.succeed(
-                  new SendResponse.Accepted({ countRegenerate: 0, requestId, deduplicated: true })
-                )
-                : Effect.fail(error)),
-            Effect.tapBoth({
+          return post(body).pipe(
+            Effect.flatMap((reply) => readAnswer(reply, requestId)),
+            Effect.matchEffect({
               onFailure: (error) => {
-                if (isTransportError(error) && TransportError.mayHaveReached(error)) reachedBefore = true
-                return Effect.logDebug(`eSMS attempt ${attempts} failed: ${error._tag}`)
-              },
-              onSuccess: (accepted) =>
-                Effect.logDebug(
-                  `eSMS attempt ${attempts} accepted` + (accepted.deduplicated ? " (de-duplicated)" : "")
+                if (error._tag === "DuplicateRequestId" && earlierMayHaveReached) {
+                  const accepted = new SendResponse.Accepted(
+                    { countRegenerate: 0, requestId, deduplicated: true },
+                    true
+                  )
+                  return Effect.as(logAttempt(`eSMS attempt ${n} accepted (de-duplicated)`, requestId, n), accepted)
+                }
+                if (TransportError.isTransportError(error) && TransportError.mayHaveReached(error)) {
+                  reachedBefore = true
+                }
+                return Effect.zipRight(
+                  logAttempt(`eSMS attempt ${n} failed: ${error._tag}`, requestId, n),
+                  Effect.fail(error)
                 )
-            }),
-            Effect.annotateLogs({ "esms.request_id": requestId, "esms.attempt": attempts })
-          )
-        })
-        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-          Effect.retry(once, {
-            schedule: Answer.honourRetryAfter(schedule, startedAt + Duration.toMillis(deadline)),
-            while: isRetryable
-          })).pipe(
-            Effect.timeoutFail({
-              duration: deadline,
-              onTimeout: () =>
-                new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
-            }),
-            Effect.tapBoth({
-              onFailure: (error) =>
-                Effect.annotateCurrentSpan({
-                  "esms.request_id": requestId,
-                  "esms.attempts": attempts,
-                  "esms.outcome": error._tag,
-                  ...("code" in error ? { "esms.result_code": error.code } : {})
-                }),
-              onSuccess: (accepted) =>
-                Effect.annotateCurrentSpan({
-                  "esms.request_id": requestId,
-                  "esms.attempts": attempts,
-                  "esms.outcome": accepted.deduplicated ? "Deduplicated" : "Accepted",
-                  "esms.result_code": accepted.deduplicated ? "124" : SendResponse.ACCEPTED
-                })
+              },
+              onSuccess: (accepted) => Effect.as(logAttempt(`eSMS attempt ${n} accepted`, requestId, n), accepted)
             })
           )
+        })
+        return api.withPolicy(attempt, Api.isRetryable, counter).pipe(
+          Effect.tapBoth({
+            onFailure: (error) =>
+              Effect.annotateCurrentSpan({
+                "esms.request_id": requestId,
+                "esms.attempts": counter.attempts,
+                "esms.outcome": error._tag,
+                ...("code" in error ? { "esms.result_code": error.code } : {})
+              }),
+            onSuccess: (accepted) =>
+              Effect.annotateCurrentSpan({
+                "esms.request_id": requestId,
+                "esms.attempts": counter.attempts,
+                "esms.outcome": accepted.deduplicated ? "Deduplicated" : "Accepted",
+                "esms.result_code": accepted.deduplicated ? "124" : SendResponse.ACCEPTED
+              })
+          })
+        )
       })
 
+    // No stack trace captured per send: the span's name says where it comes from.
     const sendValid = (message: ZaloMessage.ZaloMessage) =>
-      send(message).pipe(Effect.withSpan("esms.sendZaloImage", { kind: "client" }))
+      Effect.withSpan(send(message), "esms.sendZaloImage", { kind: "client", captureStackTrace: false })
 
     const imageOptions = options.checkImage === true ? {} : options.checkImage || undefined
     // One check per send: a long-lived client must see a photo that changed since.
-    const checkImage = imageOptions === undefined ? undefined : ImageCheck.fromClient(httpClient, imageOptions)
+    const checkImage = imageOptions === undefined ? undefined : ImageCheck.fromClient(api.httpClient, imageOptions)
 
     const sendZaloImage = (input: ZaloMessage.Input | ZaloMessage.ZaloMessage) =>
       checkImage === undefined
@@ -421,7 +304,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
         const runCheck = options.checkImage ?? imageOptions !== undefined
         // Each distinct photo once per run, whatever the number of rows that show it.
         const memoized = runCheck === true
-          ? Effect.runSync(ImageCheck.memoize(ImageCheck.fromClient(httpClient, imageOptions)))
+          ? Effect.runSync(ImageCheck.memoize(ImageCheck.fromClient(api.httpClient, imageOptions)))
           : runCheck || undefined
         const one = (message: A, index: number): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const validated = ZaloMessage.validateEither(message)
@@ -456,7 +339,7 @@ export const make = (options: Options): Effect.Effect<Service, InvalidConfigurat
                   deduplicated: accepted.deduplicated
                 }),
                 onFailure: (error): BatchOutcome.BatchOutcome<A> =>
-                  isTransportError(error)
+                  TransportError.isTransportError(error)
                     ? { _tag: "Failed", index, message, requestId, error }
                     : { _tag: "Rejected", index, message, requestId, error }
               })
@@ -491,7 +374,7 @@ export const sendMany = <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, 
  *
  * @since 0.1.0
  */
-export const layer = (options: Options): Layer.Layer<EsmsClient, InvalidConfiguration, HttpClient.HttpClient> =>
+export const layer = (options: Options): Layer.Layer<EsmsClient, Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Layer.effect(EsmsClient, make(options))
 
 /**
@@ -528,32 +411,48 @@ const keyConfig = (name: string) =>
 const oaidConfig = (name: string) => Config.string(name).pipe(Config.mapOrFail((oaid) => checked(oaid, oaid)))
 
 /**
- * The options read from the environment: `ESMS_API_KEY`, `ESMS_SECRET_KEY`, `ESMS_OAID` (required),
- * `ESMS_BASE_URL`, `ESMS_TIMEOUT` (per attempt: seconds, or a duration like "500 millis"),
- * `ESMS_DEADLINE` (the whole send, same form), `ESMS_MAX_ATTEMPTS`, `ESMS_ALLOW_INSECURE_HTTP`.
+ * The keys read from the environment: `ESMS_API_KEY`, `ESMS_SECRET_KEY` (required). Each refused with
+ * the variable's name and the rule, never the value.
+ *
+ * @since 0.1.0
+ */
+export const keysConfig: Config.Config<Api.Keys> = Config.all({
+  apiKey: keyConfig("ESMS_API_KEY"),
+  secretKey: keyConfig("ESMS_SECRET_KEY")
+})
+
+/**
+ * What every endpoint shares, from the environment: `ESMS_BASE_URL`, `ESMS_TIMEOUT` (per attempt:
+ * seconds, or a duration like "500 millis"), `ESMS_DEADLINE` (the whole call, same form),
+ * `ESMS_MAX_ATTEMPTS`, `ESMS_ALLOW_INSECURE_HTTP`.
+ *
+ * @since 0.1.0
+ */
+export const connectionConfig: Config.Config<Api.Connection> = Config.all({
+  baseUrl: Config.string("ESMS_BASE_URL").pipe(Config.withDefault(Api.DEFAULT_BASE_URL)),
+  timeout: timeoutConfig("ESMS_TIMEOUT").pipe(Config.withDefault(Duration.decode(Api.DEFAULT_TIMEOUT))),
+  deadline: timeoutConfig("ESMS_DEADLINE").pipe(Config.withDefault(Duration.decode(Api.DEFAULT_DEADLINE))),
+  maxAttempts: Config.integer("ESMS_MAX_ATTEMPTS").pipe(
+    Config.validate({ message: "must be a whole number from 1 to 20", validation: (n) => n >= 1 && n <= 20 }),
+    Config.withDefault(Api.DEFAULT_MAX_ATTEMPTS)
+  ),
+  allowInsecureHttp: Config.boolean("ESMS_ALLOW_INSECURE_HTTP").pipe(Config.withDefault(false))
+})
+
+/**
+ * The options read from the environment: {@link keysConfig}, `ESMS_OAID` (required), and
+ * {@link connectionConfig}.
  *
  * @since 0.1.0
  */
 export const config: Config.Config<Options> = Config.all({
-  apiKey: keyConfig("ESMS_API_KEY"),
-  secretKey: keyConfig("ESMS_SECRET_KEY"),
+  keys: keysConfig,
   oaid: oaidConfig("ESMS_OAID"),
-  baseUrl: Config.string("ESMS_BASE_URL").pipe(Config.withDefault(DEFAULT_BASE_URL)),
-  timeout: timeoutConfig("ESMS_TIMEOUT").pipe(Config.withDefault(Duration.decode(DEFAULT_TIMEOUT))),
-  deadline: timeoutConfig("ESMS_DEADLINE").pipe(Config.withDefault(Duration.decode(DEFAULT_DEADLINE))),
-  maxAttempts: Config.integer("ESMS_MAX_ATTEMPTS").pipe(
-    Config.validate({ message: "must be a whole number from 1 to 20", validation: (n) => n >= 1 && n <= 20 }),
-    Config.withDefault(DEFAULT_MAX_ATTEMPTS)
-  ),
-  allowInsecureHttp: Config.boolean("ESMS_ALLOW_INSECURE_HTTP").pipe(Config.withDefault(false))
+  connection: connectionConfig
 }).pipe(
-  Config.map(({ allowInsecureHttp, apiKey, baseUrl, deadline, maxAttempts, oaid, secretKey, timeout }) => ({
-    credentials: Credentials.make({ apiKey, secretKey, oaid }),
-    baseUrl,
-    timeout,
-    deadline,
-    maxAttempts,
-    allowInsecureHttp
+  Config.map(({ connection, keys, oaid }) => ({
+    credentials: Credentials.make({ ...keys, oaid }),
+    ...connection
   }))
 )
 
@@ -564,5 +463,5 @@ export const config: Config.Config<Options> = Config.all({
  */
 export const layerConfig = (
   options: Config.Config<Options> = config
-): Layer.Layer<EsmsClient, ConfigError.ConfigError | InvalidConfiguration, HttpClient.HttpClient> =>
+): Layer.Layer<EsmsClient, ConfigError.ConfigError | Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Layer.effect(EsmsClient, Effect.flatMap(options, make))

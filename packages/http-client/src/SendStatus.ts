@@ -8,30 +8,22 @@
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as HttpClientError from "@effect/platform/HttpClientError"
-import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
-import { Credentials, DeliveryReport, ResultCode, SendResponse } from "@esms-effect/core"
-import * as Clock from "effect/Clock"
-import type * as Config from "effect/Config"
+import { DeliveryReport, ResultCode, SendResponse } from "@esms-effect/core"
+import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as EsmsClient from "./EsmsClient.js"
-import * as Answer from "./internal/answer.js"
+import * as Api from "./internal/esmsApi.js"
 import * as TransportError from "./TransportError.js"
 
 /** Appended to the base URL. @since 0.1.0 */
 export const PATH = "/GetSendStatus"
 
-const StringOrNumber = Schema.Union(
-  Schema.String,
-  Schema.transform(Schema.Number, Schema.String, { strict: true, decode: String, encode: Number })
-)
+const StringOrNumber = SendResponse.StringOrNumber
 
 const Count = Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromString), { nullable: true, exact: true })
 
@@ -93,47 +85,42 @@ export class SendStatus extends Context.Tag("@esms-effect/http-client/SendStatus
 const decodeResponse = Schema.decodeUnknownEither(StatusResponse)
 
 /**
- * Builds the service on the `HttpClient` in context, with the same options as `EsmsClient` (base URL,
- * timeout, deadline, attempts; only transport failures are retried: the call only reads).
+ * The options: the keys (no OAID: the lookup is by SMSID) and the connection every endpoint shares
+ * (base URL, timeout, deadline, attempts). An `EsmsClient.Options` is one.
+ *
+ * @since 0.1.0
+ */
+export interface Options extends Api.Connection {
+  readonly credentials: Api.Keys
+}
+
+/**
+ * Builds the service on the `HttpClient` in context (only transport failures and 160 are retried:
+ * the call only reads).
  *
  * @since 0.1.0
  */
 export const make = (
-  options: EsmsClient.Options
-): Effect.Effect<Service, EsmsClient.InvalidConfiguration, HttpClient.HttpClient> =>
+  options: Options
+): Effect.Effect<Service, Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const baseUrl = yield* EsmsClient.resolveBaseUrl(
-      options.baseUrl ?? EsmsClient.DEFAULT_BASE_URL,
-      options.allowInsecureHttp
-    )
-    // The URL carries the keys: no client span (it would record url.full), ever.
-    const httpClient = (yield* HttpClient.HttpClient).pipe(HttpClient.withTracerDisabledWhen(() => true))
-    const credentials = options.credentials
-    const url = baseUrl + PATH
-    const timeout = Duration.decode(options.timeout ?? EsmsClient.DEFAULT_TIMEOUT)
-    const deadline = Duration.decode(options.deadline ?? EsmsClient.DEFAULT_DEADLINE)
-    const maxResponseBytes = options.maxResponseBytes ?? EsmsClient.DEFAULT_MAX_RESPONSE_BYTES
-    const scrubbed = (text: string) => TransportError.excerpt(Credentials.scrub(credentials, text))
+    const api = yield* Api.make(yield* HttpClient.HttpClient, options.credentials, options)
+    const lookup = api.get(PATH)
 
-    const onHttpError = (error: HttpClientError.HttpClientError) =>
-      TransportError.fromHttpClientError(error, (text) => Credentials.scrub(credentials, text))
-
-    const readAnswer = (
-      smsId: string,
-      { body, retryAfterMillis, status }: Answer.Answer
-    ): Either.Either<SendStatusReport, SendStatusError> => {
-      return TransportError.readJson(status, body, scrubbed, retryAfterMillis).pipe(
-        Either.flatMap((json) =>
-          Either.mapLeft(decodeResponse(json), () =>
-            new TransportError.ResponseDecodeFailed({ detail: "not a GetSendStatus answer", excerpt: scrubbed(body) }))
-        ),
-        Either.flatMap((response) => {
+    const readAnswer = (smsId: string, { body, json }: Api.Reply): Either.Either<SendStatusReport, SendStatusError> =>
+      Either.flatMap(
+        Either.mapLeft(decodeResponse(json), () =>
+          new TransportError.ResponseDecodeFailed({
+            detail: "not a GetSendStatus answer",
+            excerpt: api.excerpt(body)
+          })),
+        (response) => {
           const code = response.CodeResponse.trim()
           if (code !== "100") {
             return Either.left(
               ResultCode.fromCode(
                 code,
-                response.ErrorMessage === undefined ? undefined : Credentials.scrub(credentials, response.ErrorMessage)
+                response.ErrorMessage === undefined ? undefined : api.scrub(response.ErrorMessage)
               )
             )
           }
@@ -152,54 +139,21 @@ export const make = (
               totalSent: response.TotalSent ?? 0
             })
           )
-        })
+        }
       )
-    }
 
-    const once = (smsId: string) =>
-      httpClient.execute(
-        HttpClientRequest.get(url, {
-          urlParams: {
-            RefId: smsId,
-            ApiKey: Redacted.value(credentials.apiKey),
-            SecretKey: Redacted.value(credentials.secretKey)
-          },
-          headers: { "user-agent": EsmsClient.USER_AGENT, accept: "application/json" }
-        })
+    const get = (smsId: string) =>
+      api.withPolicy(
+        Effect.flatMap(lookup({ RefId: smsId }), (reply) => readAnswer(smsId, reply)),
+        Api.isRetryable,
+        { attempts: 0 }
       ).pipe(
-        Effect.flatMap((response) =>
-          Answer.read(response, maxResponseBytes)
-        ),
-        Effect.mapError((error) => error._tag === "ResponseTooLarge" ? error : onHttpError(error)),
-        Effect.timeoutFail({
-          duration: timeout,
-          onTimeout: () => new TransportError.RequestTimeout({ timeoutMillis: Duration.toMillis(timeout) })
-        }),
-        Effect.flatMap((answer) => readAnswer(smsId, answer))
+        Effect.withSpan("esms.getSendStatus", {
+          kind: "client",
+          attributes: { "esms.sms_id": smsId },
+          captureStackTrace: false
+        })
       )
-
-    const get = (smsId: string) => {
-      let attempts = 0
-      const attempt = Effect.suspend(() => {
-        attempts++
-        return once(smsId)
-      })
-      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        Effect.retry(attempt, {
-          schedule: Answer.honourRetryAfter(
-            EsmsClient.retrySchedule(options.maxAttempts),
-            startedAt + Duration.toMillis(deadline)
-          ),
-          while: (error) => "code" in error ? ResultCode.isRetryable(error) : TransportError.isRetryable(error)
-        })).pipe(
-          Effect.timeoutFail({
-            duration: deadline,
-            onTimeout: () =>
-              new TransportError.DeadlineExceeded({ deadlineMillis: Duration.toMillis(deadline), attempts })
-          }),
-          Effect.withSpan("esms.getSendStatus", { kind: "client", attributes: { "esms.sms_id": smsId } })
-        )
-    }
 
     return SendStatus.of({ get })
   })
@@ -210,16 +164,26 @@ export const make = (
  * @since 0.1.0
  */
 export const layer = (
-  options: EsmsClient.Options
-): Layer.Layer<SendStatus, EsmsClient.InvalidConfiguration, HttpClient.HttpClient> =>
-  Layer.effect(SendStatus, make(options))
+  options: Options
+): Layer.Layer<SendStatus, Api.InvalidConfiguration, HttpClient.HttpClient> => Layer.effect(SendStatus, make(options))
 
 /**
- * The service from configuration (by default `EsmsClient.config`, the `ESMS_*` environment variables).
+ * The options read from the environment: `ESMS_API_KEY`, `ESMS_SECRET_KEY` and the connection
+ * (`EsmsClient.connectionConfig`); no `ESMS_OAID`.
+ *
+ * @since 0.1.0
+ */
+export const config: Config.Config<Options> = Config.all({
+  credentials: EsmsClient.keysConfig,
+  connection: EsmsClient.connectionConfig
+}).pipe(Config.map(({ connection, credentials }) => ({ credentials, ...connection })))
+
+/**
+ * The service from configuration (by default {@link config}, the `ESMS_*` environment variables).
  *
  * @since 0.1.0
  */
 export const layerConfig = (
-  options: Config.Config<EsmsClient.Options> = EsmsClient.config
-): Layer.Layer<SendStatus, ConfigError.ConfigError | EsmsClient.InvalidConfiguration, HttpClient.HttpClient> =>
+  options: Config.Config<Options> = config
+): Layer.Layer<SendStatus, ConfigError.ConfigError | Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Layer.effect(SendStatus, Effect.flatMap(options, make))

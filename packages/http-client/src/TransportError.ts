@@ -6,7 +6,30 @@
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as Either from "effect/Either"
+import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
+
+/**
+ * Marks every transport error, so a guard needs no list of tags.
+ *
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = Symbol.for("@esms-effect/http-client/TransportError")
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+/**
+ * Whether a value is one of the transport errors of this module (whatever its tag).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTransportError = (u: unknown): u is TransportError => Predicate.hasProperty(u, TypeId)
 
 /**
  * Could not reach eSMS (refused, DNS, TLS, reset before the request was written).
@@ -17,6 +40,8 @@ export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>("@esm
   "ConnectionFailed",
   { detail: Schema.String }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `Could not connect to eSMS: ${this.detail}`
   }
@@ -32,6 +57,8 @@ export class ConnectionLost extends Schema.TaggedError<ConnectionLost>("@esms-ef
   "ConnectionLost",
   { detail: Schema.String }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `The connection to eSMS broke before its answer (eSMS may have taken the message): ${this.detail}`
   }
@@ -46,6 +73,8 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("@esm
   "DeadlineExceeded",
   { deadlineMillis: Schema.Number, attempts: Schema.Number }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `No answer from eSMS within the deadline of ${this.deadlineMillis} ms (${this.attempts} attempt(s))`
   }
@@ -60,6 +89,8 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@esms-ef
   "RequestTimeout",
   { timeoutMillis: Schema.Number }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `eSMS did not answer within ${this.timeoutMillis} ms`
   }
@@ -79,6 +110,8 @@ export class HttpStatusError extends Schema.TaggedError<HttpStatusError>("@esms-
     retryAfterMillis: Schema.optionalWith(Schema.Number, { exact: true })
   }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `eSMS answered HTTP ${this.status}` +
       (this.retryAfterMillis === undefined ? "" : ` (retry after ${Math.ceil(this.retryAfterMillis / 1000)} s)`) +
@@ -97,6 +130,8 @@ export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>("@esm
   "ResponseTooLarge",
   { status: Schema.Number, limitBytes: Schema.Number }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `eSMS answered HTTP ${this.status} with a body over ${this.limitBytes} bytes ` +
       "(an eSMS answer is a few hundred): not read further"
@@ -112,6 +147,8 @@ export class BodyNotJson extends Schema.TaggedError<BodyNotJson>("@esms-effect/h
   "BodyNotJson",
   { status: Schema.Number, excerpt: Schema.String }
 ) {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `eSMS answered HTTP ${this.status} with a body that is not JSON: ${this.excerpt}`
   }
@@ -128,6 +165,8 @@ export class ResponseDecodeFailed
     { detail: Schema.String, excerpt: Schema.String }
   )
 {
+  readonly [TypeId]: TypeId = TypeId
+
   override get message(): string {
     return `eSMS answered JSON that is not a send response (${this.detail}): ${this.excerpt}`
   }

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import { ResultCode } from "@esms-effect/core"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -11,6 +12,8 @@ import * as Ref from "effect/Ref"
 import * as TestClock from "effect/TestClock"
 import * as EsmsClient from "../src/EsmsClient.js"
 import * as NodeEsmsClient from "../src/NodeEsmsClient.js"
+import * as SendStatus from "../src/SendStatus.js"
+import * as TransportError from "../src/TransportError.js"
 import { accepted, credentials, message, send } from "./Fixtures.js"
 import * as RecordingHttpClient from "./RecordingHttpClient.js"
 
@@ -219,4 +222,42 @@ describe("EsmsClient base URL", () => {
         "http://esms.example.com/SendZaloFollowerMessage_V5_post_json/"
       )
     }))
+})
+
+describe("SendStatus.config", () => {
+  it.effect("reads the keys and the connection, no ESMS_OAID: the lookup is by SMSID", () =>
+    Effect.gen(function*() {
+      const provider = ConfigProvider.fromMap(
+        new Map([["ESMS_API_KEY", "AK-1"], ["ESMS_SECRET_KEY", "SK-1"], ["ESMS_TIMEOUT", "3"]])
+      )
+      const options = yield* Effect.withConfigProvider(SendStatus.config, provider)
+      assert.strictEqual(Redacted.value(options.credentials.secretKey), "SK-1")
+      assert.isTrue(Duration.equals(Duration.decode(options.timeout!), Duration.seconds(3)))
+      assert.notProperty(options.credentials, "oaid")
+    }))
+})
+
+describe("TransportError.isTransportError", () => {
+  it("knows every transport error by its TypeId, and nothing else (not a look-alike tag)", () => {
+    const all = [
+      new TransportError.ConnectionFailed({ detail: "ECONNREFUSED" }),
+      new TransportError.ConnectionLost({ detail: "ECONNRESET" }),
+      new TransportError.RequestTimeout({ timeoutMillis: 1 }),
+      new TransportError.DeadlineExceeded({ deadlineMillis: 1, attempts: 1 }),
+      new TransportError.HttpStatusError({ status: 503, excerpt: "" }),
+      new TransportError.ResponseTooLarge({ status: 200, limitBytes: 1 }),
+      new TransportError.BodyNotJson({ status: 200, excerpt: "<html>" }),
+      new TransportError.ResponseDecodeFailed({ detail: "CodeResult: missing", excerpt: "{}" })
+    ]
+    assert.deepStrictEqual(
+      all.map((e) => e._tag).sort(),
+      TransportError.TransportError.members.map((m) => m._tag).sort()
+    )
+    for (const error of all) assert.isTrue(TransportError.isTransportError(error), error._tag)
+    assert.isFalse(TransportError.isTransportError(ResultCode.fromCode("124")))
+    assert.isFalse(
+      TransportError.isTransportError(new EsmsClient.InvalidConfiguration({ field: "baseUrl", detail: "" }))
+    )
+    assert.isFalse(TransportError.isTransportError({ _tag: "ConnectionFailed", detail: "forged" }))
+  })
 })

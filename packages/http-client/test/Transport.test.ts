@@ -175,6 +175,29 @@ describe("EsmsClient timeout", () => {
       assert.isTrue(yield* Ref.get(interrupted), "the in-flight request must be interrupted")
     }))
 
+  it.live("on the real clock too: RequestTimeout after the timeout, the request interrupted, not before", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Ref.make(false)
+      const started = Date.now()
+      const { requests, result } = yield* send(message, RecordingHttpClient.hang(interrupted), {
+        timeout: "200 millis",
+        maxAttempts: 1
+      })
+      assert.isAtLeast(Date.now() - started, 195)
+      assert.strictEqual(requests.length, 1)
+      assert.strictEqual(Either.getOrThrow(Either.flip(result))._tag, "RequestTimeout")
+      assert.isTrue(yield* Ref.get(interrupted), "the in-flight request must be interrupted")
+    }))
+
+  it.live("on the real clock, interrupting the send interrupts the request in flight", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Ref.make(false)
+      const fiber = yield* Effect.fork(send(message, RecordingHttpClient.hang(interrupted), { timeout: "10 seconds" }))
+      yield* Effect.sleep("50 millis")
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(yield* Ref.get(interrupted), "the in-flight request must be interrupted")
+    }))
+
   it.effect("uses the configured timeout", () =>
     Effect.gen(function*() {
       const interrupted = yield* Ref.make(false)

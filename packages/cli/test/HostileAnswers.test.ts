@@ -9,31 +9,18 @@ import { DeliveryReports } from "@esms-effect/store"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fs from "node:fs"
-import * as Http from "node:http"
-import type * as Net from "node:net"
+import type * as Http from "node:http"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import * as CallbacksCommand from "../src/CallbacksCommand.js"
 import { ENV, run } from "./CliRunner.js"
+import * as HostileServer from "./HostileServer.js"
 
-/** A server on 127.0.0.1, port 0, whose every answer `handler` writes. */
+/** The hostile server of the process tests, for the life of the scope: `handler` writes every answer. */
 const server = (handler: (url: string, res: Http.ServerResponse) => void) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly baseUrl: string; readonly server: Http.Server }>((resume) => {
-      const server = Http.createServer((req, res) => {
-        req.resume().on("end", () => handler(req.url ?? "", res))
-      })
-      server.listen(0, "127.0.0.1", () =>
-        resume(Effect.succeed({
-          baseUrl: `http://127.0.0.1:${(server.address() as Net.AddressInfo).port}`,
-          server
-        })))
-    }),
-    ({ server }) =>
-      Effect.async<void>((resume) => {
-        server.closeAllConnections()
-        server.close(() => resume(Effect.void))
-      })
+    Effect.promise(() => HostileServer.start((seen, res) => handler(seen.url, res))),
+    (started) => Effect.promise(() => started.close())
   )
 
 const answer = (res: Http.ServerResponse, status: number, body: string, type = "application/json") => {

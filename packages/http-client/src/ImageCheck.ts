@@ -33,6 +33,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberId from "effect/FiberId"
 import * as Stream from "effect/Stream"
+import * as Answer from "./internal/answer.js"
 import * as TransportError from "./TransportError.js"
 
 /** Time allowed for one check: every redirect, the headers and the bytes read. @since 0.1.0 */
@@ -148,11 +149,6 @@ const readAtMost = (
 const discard = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.ignore(Stream.runDrain(Stream.take(response.stream, 1)))
 
-const parseContentLength = (value: string | undefined): number | undefined => {
-  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined
-  return Number(value.trim())
-}
-
 const httpUrl = (raw: string, base?: string): URL | undefined => {
   try {
     const url = new URL(raw, base)
@@ -211,7 +207,7 @@ export const fromClient = (httpClient: HttpClient.HttpClient, options: Options =
 
     return fetch(start, 0).pipe(
       Effect.flatMap((response) => {
-        const contentLength = parseContentLength(response.headers["content-length"])
+        const contentLength = Answer.contentLength(response)
         const contentType = response.headers["content-type"]
         return readAtMost(response, contentLength).pipe(
           Effect.mapError((error) =>

@@ -1,6 +1,6 @@
 /**
  * Reading an eSMS answer off the wire, for `EsmsClient` and `SendStatus`: the body within a size cap,
- * and the `Retry-After` the answer asked for.
+ * and the `Retry-After` the answer asked for (and, for `ImageCheck` too, the declared `Content-Length`).
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
 import type * as HttpClientResponse from "@effect/platform/HttpClientResponse"
@@ -31,6 +31,12 @@ export const retryAfterMillis = (value: string | undefined, nowMillis: number): 
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMillis)
 }
 
+/** The body's length as its `Content-Length` declares it; `undefined` when absent or not a number. */
+export const contentLength = (response: HttpClientResponse.HttpClientResponse): number | undefined => {
+  const declared = response.headers["content-length"]
+  return declared !== undefined && DIGITS.test(declared) ? Number(declared) : undefined
+}
+
 /**
  * The body as text, read no further than `maxBytes`: a larger body fails with `ResponseTooLarge`
  * (at once when its Content-Length says so) and the rest is not read (the connection is closed).
@@ -57,8 +63,7 @@ const readBody = (
   maxBytes: number,
   retryAfter: number | undefined
 ): Effect.Effect<Answer, TransportError.ResponseTooLarge | HttpClientError.ResponseError> => {
-  const declared = response.headers["content-length"]
-  const length = declared !== undefined && DIGITS.test(declared) ? Number(declared) : undefined
+  const length = contentLength(response)
   // A Content-Length within the cap bounds the body (the HTTP parser reads no more): one plain read.
   if (length !== undefined && length <= maxBytes) {
     return Effect.map(response.text, (body) => ({ status, body, retryAfterMillis: retryAfter }))

@@ -290,6 +290,16 @@ export class FieldError extends Schema.Class<FieldError>("@esms-effect/core/Fiel
 }) {}
 
 /**
+ * Problems by field in one line, as every tool of this project says them: `field message; field message`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatFieldErrors = (
+  errors: ReadonlyArray<{ readonly field: string; readonly message: string }>
+): string => errors.map((e) => `${e.field} ${e.message}`).join("; ")
+
+/**
  * The message is invalid; `errors` lists every broken field. Nothing was sent.
  *
  * @since 0.1.0
@@ -299,7 +309,7 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@esms-ef
   { errors: Schema.Array(FieldError) }
 ) {
   override get message(): string {
-    return `Invalid message: ${this.errors.map((e) => `${e.field} ${e.message}`).join("; ")}`
+    return `Invalid message: ${formatFieldErrors(this.errors)}`
   }
 }
 

@@ -1,0 +1,140 @@
+/**
+ * The sending pass on the TestClock, from a row source of the test's own (not a file, not SQLite), on a
+ * real `EsmsClient` whose transport is a test double: the pacing of `--rate`, and a stop that keeps the
+ * rows waiting for the pacer from ever being sent.
+ */
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientResponse from "@effect/platform/HttpClientResponse"
+import { assert, describe, it } from "@effect/vitest"
+import { Credentials } from "@esms-effect/core"
+import { EsmsClient } from "@esms-effect/http-client"
+import type { Journal } from "@esms-effect/store"
+import * as Chunk from "effect/Chunk"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/TestClock"
+import * as BatchRun from "../src/BatchRun.js"
+import * as BatchStop from "../src/BatchStop.js"
+import * as BatchTally from "../src/BatchTally.js"
+
+// eSMS as a test double: every send accepted at once; the time of each one (by the Clock) recorded.
+const TestEsms = Effect.gen(function*() {
+  const sentAt = yield* Ref.make<ReadonlyArray<number>>([])
+  const http = Layer.succeed(
+    HttpClient.HttpClient,
+    HttpClient.make((request) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.as(
+          Ref.update(sentAt, (times) => [...times, now]),
+          HttpClientResponse.fromWeb(
+            request,
+            new Response(JSON.stringify({ CodeResult: "100", CountRegenerate: 0, SMSID: `sms-${now}` }), {
+              headers: { "content-type": "application/json" }
+            })
+          )
+        ))
+    )
+  )
+  const layer = EsmsClient.layer({
+    credentials: Credentials.make({ apiKey: "test-api-key", secretKey: "test-secret-key", oaid: "oa-1" }),
+    baseUrl: "https://rest.esms.vn",
+    maxAttempts: 1
+  }).pipe(Layer.provide(http))
+  return { sentAt, client: yield* Effect.provide(EsmsClient.EsmsClient, layer) }
+})
+
+const rowsToSend = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    BatchRun.Claimed.Send({
+      item: {
+        userId: `user-${i + 1}`,
+        text: `hello ${i + 1}`,
+        imageUrl: "https://example.com/photo.png",
+        requestId: `req-${i + 1}`,
+        line: i + 2,
+        fingerprint: `fp-${i + 1}`,
+        sentBefore: false
+      }
+    }))
+
+// A ledger in memory: what the pass wrote, in order.
+const memoryLedger = Effect.map(Ref.make<ReadonlyArray<string>>([]), (writes) => ({
+  writes,
+  ledger: {
+    inFlight: (line: number) => Ref.update(writes, (w) => [...w, `in_flight ${line}`]),
+    settle: (line: number, settlement: Journal.Settlement) =>
+      Ref.update(writes, (w) => [...w, `${settlement.state} ${line}`]),
+    invalid: (line: number) => Ref.update(writes, (w) => [...w, `invalid ${line}`])
+  } satisfies BatchRun.Ledger
+}))
+
+describe("the sending pass on the TestClock", () => {
+  it.scoped("--rate 2: one send every 500 ms, whatever the concurrency; each result journaled and reported", () =>
+    Effect.gen(function*() {
+      const esms = yield* TestEsms
+      const { ledger, writes } = yield* memoryLedger
+      const stop = yield* BatchStop.make
+      const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(5)), ledger }
+      const pass = yield* BatchRun.sendPass(source, esms.client, { concurrency: 8, rate: 2, images: undefined }, stop)
+        .pipe(Stream.runCollect, Effect.fork)
+      yield* TestClock.adjust("1 millis")
+      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0], "the first send at once, the others wait")
+      yield* TestClock.adjust("1 second")
+      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0, 500, 1000])
+      yield* TestClock.adjust("1 second")
+      const lines = Chunk.toReadonlyArray(yield* Fiber.join(pass))
+      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0, 500, 1000, 1500, 2000])
+      assert.deepStrictEqual(lines.map((l) => [l.line, l.status]), [2, 3, 4, 5, 6].map((line) => [line, "accepted"]))
+      const tally = lines.reduce(BatchTally.add, BatchTally.newTally(5))
+      assert.strictEqual(tally.accepted, 5)
+      assert.strictEqual(BatchTally.etaSeconds({ ...tally, done: 0 }, 2000), 2, "5 rows left at 2.5 sends/s")
+      assert.deepStrictEqual(
+        (yield* Ref.get(writes)).filter((w) => w.startsWith("accepted")),
+        [2, 3, 4, 5, 6].map((line) => `accepted ${line}`)
+      )
+    }))
+
+  it.scoped("a stop: the rows waiting for the pacer never start, no row is taken after it", () =>
+    Effect.gen(function*() {
+      const esms = yield* TestEsms
+      const { ledger, writes } = yield* memoryLedger
+      const stop = yield* BatchStop.make
+      const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(4)), ledger }
+      const results = yield* Ref.make<ReadonlyArray<number>>([])
+      const pass = yield* BatchRun.sendPass(source, esms.client, { concurrency: 4, rate: 1, images: undefined }, stop)
+        .pipe(Stream.runForEach((line) => Ref.update(results, (r) => [...r, line.line])), Effect.fork)
+      yield* TestClock.adjust("1 millis")
+      yield* Deferred.succeed(stop.signal, undefined)
+      yield* TestClock.adjust("1 minute")
+      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0], "only the send started before the stop")
+      assert.deepStrictEqual(yield* Ref.get(results), [2])
+      assert.deepStrictEqual(yield* Ref.get(writes), ["in_flight 2", "accepted 2"])
+      assert.isTrue(Option.isNone(yield* Fiber.poll(pass)), "the pass waits to be cut (BatchStop.run cuts it)")
+      yield* Fiber.interrupt(pass)
+    }))
+
+  it.scoped("Ctrl-C: the sends in flight get STOP_GRACE (10 s) to finish, then are cut and counted", () =>
+    Effect.gen(function*() {
+      const stop = yield* BatchStop.make
+      const cut = yield* Deferred.make<number>()
+      // One send started, whose answer never comes.
+      const pass = Effect.zipRight(BatchStop.starting(stop, 2), Effect.never)
+      const run = yield* BatchStop.run(pass, stop, {
+        onStopping: Effect.void,
+        onStopped: (n) => Deferred.succeed(cut, n)
+      }).pipe(Effect.fork)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.interruptFork(run)
+      yield* TestClock.adjust("9 seconds")
+      assert.isFalse(yield* Deferred.isDone(cut), "still within the grace")
+      assert.isTrue(yield* BatchStop.isStopping(stop), "no new send starts")
+      yield* TestClock.adjust("1 second")
+      assert.strictEqual(yield* Deferred.await(cut), 1, "one send cut at the end of the grace")
+    }))
+})

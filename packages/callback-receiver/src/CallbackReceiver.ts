@@ -22,7 +22,7 @@ import type * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { DeliveryReport } from "@esms-effect/core"
+import { DeliveryReport, Network } from "@esms-effect/core"
 import { DeliveryReports } from "@esms-effect/store"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -184,9 +184,6 @@ export interface ServeOptions extends AppOptions {
   readonly publicUrl?: string | undefined
 }
 
-const urlHost = (hostname: string) =>
-  hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname
-
 /**
  * Runs the receiver on its own Node HTTP server for the life of the scope.
  *
@@ -213,7 +210,7 @@ export const serve = (
       Effect.locally(HttpMiddleware.currentTracerDisabledWhen, () => true)
     )
     const address = server.address as HttpServer.TcpAddress
-    const base = options.publicUrl ?? `http://${urlHost(address.hostname)}:${address.port}`
+    const base = options.publicUrl ?? `http://${Network.reachableUrlHost(address.hostname)}:${address.port}`
     return CallbackReceiver.of({
       url: callbackUrl(base, options.token, options.path),
       host: address.hostname,

@@ -146,7 +146,7 @@ const distinctFiles = (file: string, journal: string, report: Option.Option<stri
   return problems.length > 0 ? Effect.fail(Outcome.invalid(problems.slice(0, 1))) : Effect.void
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const command = Command.make(
   "send-batch",
   {
@@ -253,12 +253,7 @@ export const command = Command.make(
           Effect.catchTag("ConfigError", (error) => Effect.fail(Outcome.invalid(Outcome.configProblems(error))))
         )
       }).pipe(
-        Effect.catchAll((outcome) =>
-          Effect.zipRight(
-            args.json ? Console.log(Outcome.toJson(outcome)) : Console.error(Outcome.render(outcome).text),
-            ExitStatus.set(Outcome.exitCode(outcome))
-          )
-        ),
+        Effect.catchAll((outcome) => Outcome.print(outcome, args.json)),
         // Ctrl-C or SIGTERM in the checks (photos of slow URLs, the journal, the configuration): no row was
         // sent. The runtime exits 130.
         Effect.onInterrupt(() =>

@@ -14,10 +14,10 @@ import * as Stream from "effect/Stream"
 import * as Fs from "node:fs"
 import * as Readline from "node:readline"
 
-/** The columns, as in the file. @since 0.1.0 */
+/** The columns, as in the file. @since 0.1.0 @category constants */
 export const COLUMNS = ["user_id", "text", "image_url", "callback_url", "request_id"] as const
 
-/** The columns a CSV header must have. @since 0.1.0 */
+/** The columns a CSV header must have. @since 0.1.0 @category constants */
 export const REQUIRED_COLUMNS = ["user_id", "text", "image_url"] as const
 
 /**
@@ -25,6 +25,7 @@ export const REQUIRED_COLUMNS = ["user_id", "text", "image_url"] as const
  * cell is empty). `problem` says why a JSON line could not be read as an object.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Row {
   readonly line: number
@@ -37,6 +38,7 @@ export interface Row {
  * nothing was sent.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class FileUnreadable extends Schema.TaggedError<FileUnreadable>("@esms-effect/cli/FileUnreadable")(
   "FileUnreadable",
@@ -47,10 +49,10 @@ export class FileUnreadable extends Schema.TaggedError<FileUnreadable>("@esms-ef
   }
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type Format = "csv" | "jsonl"
 
-/** JSON Lines for `.jsonl` / `.ndjson`, CSV otherwise. @since 0.1.0 */
+/** JSON Lines for `.jsonl` / `.ndjson`, CSV otherwise. @since 0.1.0 @category parsing */
 export const formatOf = (file: string): Format => /\.(jsonl|ndjson)$/i.test(file) ? "jsonl" : "csv"
 
 // Node's "ENOENT: no such file or directory, open '/x'" as "no such file or directory (ENOENT)": the
@@ -147,6 +149,7 @@ const jsonRows = (file: string): Stream.Stream<Row, FileUnreadable> =>
  * The rows of a batch file, in file order.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const rows = (file: string, defaults: Defaults = {}): Stream.Stream<Row, FileUnreadable> =>
   withDefaults(readRows(file), defaults)
@@ -155,6 +158,7 @@ export const rows = (file: string, defaults: Defaults = {}): Stream.Stream<Row, 
  * Values for rows that leave a column empty (`--callback` gives every row the receiver's URL).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Defaults {
   readonly callbackUrl?: string | undefined
@@ -188,6 +192,7 @@ const text = (value: unknown): string | undefined =>
  * validation names it ("must be a string") rather than it going silently missing.
  *
  * @since 0.1.0
+ * @category parsing
  */
 export const toInput = (row: Row): ZaloMessage.Input => {
   const raw = (name: string) => {
@@ -203,7 +208,7 @@ export const toInput = (row: Row): ZaloMessage.Input => {
   }
 }
 
-/** The column a message field comes from. @since 0.1.0 */
+/** The column a message field comes from. @since 0.1.0 @category parsing */
 export const columnName = (field: string): string =>
   ({
     userId: "user_id",

@@ -18,7 +18,7 @@ import * as Option from "effect/Option"
 import * as BatchFile from "./BatchFile.js"
 import type * as Outcome from "./Outcome.js"
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category options */
 export const noCheckImage = Options.boolean("no-check-image").pipe(
   Options.withDescription(
     "Do not fetch the photos in the checking pass (by default each distinct image_url is fetched once and " +
@@ -26,16 +26,16 @@ export const noCheckImage = Options.boolean("no-check-image").pipe(
   )
 )
 
-/** Photos fetched at once in the checking pass. @since 0.1.0 */
+/** Photos fetched at once in the checking pass. @since 0.1.0 @category constants */
 export const CONCURRENCY = 4
 
-/** A row's problem with its photo, named by its column. @since 0.1.0 */
+/** A row's problem with its photo, named by its column. @since 0.1.0 @category formatting */
 export const problemOf = (error: ImageError.ImageError): Outcome.FieldProblem => ({
   field: BatchFile.columnName("imageUrl"),
   message: error.reason
 })
 
-/** The problems of an invalid outcome: its broken fields, or its photo. @since 0.1.0 */
+/** The problems of an invalid outcome: its broken fields, or its photo. @since 0.1.0 @category formatting */
 export const problemsOf = (
   error: ZaloMessage.InvalidMessage | ImageError.ImageError
 ): ReadonlyArray<Outcome.FieldProblem> =>
@@ -43,13 +43,13 @@ export const problemsOf = (
     ? error.errors.map((e) => ({ field: BatchFile.columnName(e.field), message: e.message }))
     : [problemOf(error)]
 
-/** Rows checked together: their distinct new photos are fetched at once, then each row is a lookup. @since 0.1.0 */
+/** Rows checked together: their distinct new photos are fetched at once, then each row is a lookup. @since 0.1.0 @category constants */
 export const CHUNK = 512
 
-/** A checked row: the message, or why the row is bad. @since 0.1.0 */
+/** A checked row: the message, or why the row is bad. @since 0.1.0 @category models */
 export type Checked<B> = Either.Either<ZaloMessage.ZaloMessage, B | BadPhoto>
 
-/** A row whose photo eSMS would not take. @since 0.1.0 */
+/** A row whose photo eSMS would not take. @since 0.1.0 @category models */
 export interface BadPhoto {
   readonly line: number
   readonly errors: ReadonlyArray<Outcome.FieldProblem>
@@ -61,6 +61,7 @@ export interface BadPhoto {
  * answers the rows as they are and `checker` is undefined.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Photos {
   readonly enabled: boolean
@@ -74,6 +75,7 @@ export interface Photos {
  * The run's photo checks, on the `HttpClient` in context.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (enabled: boolean): Effect.Effect<Photos, never, HttpClient.HttpClient> =>
   !enabled

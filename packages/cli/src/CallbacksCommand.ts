@@ -9,7 +9,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import { CallbackReceiver, CallbackToken } from "@esms-effect/callback-receiver"
-import { DeliveryReport } from "@esms-effect/core"
+import { DeliveryReport, Network } from "@esms-effect/core"
 import { DeliveryReports } from "@esms-effect/store"
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
@@ -29,6 +29,7 @@ import * as TerminalText from "./TerminalText.js"
  * `esms.sqlite` in the working directory.
  *
  * @since 0.1.0
+ * @category options
  */
 export const store = Options.text("store").pipe(
   Options.withDescription(
@@ -57,6 +58,7 @@ const publicUrl = Options.text("public-url").pipe(
  * `ESMS_CALLBACK_URL`: the URL `esms callbacks serve` printed, token included (`Redacted`).
  *
  * @since 0.1.0
+ * @category config
  */
 export const callbackUrlConfig: Config.Config<Redacted.Redacted<string>> = Config.redacted("ESMS_CALLBACK_URL")
 
@@ -64,6 +66,7 @@ export const callbackUrlConfig: Config.Config<Redacted.Redacted<string>> = Confi
  * The callback URL `--callback` stands for: `ESMS_CALLBACK_URL`; with `--callback-url` too, a usage error.
  *
  * @since 0.1.0
+ * @category config
  */
 export const resolveCallbackUrl = (
   callback: boolean,
@@ -79,6 +82,7 @@ export const resolveCallbackUrl = (
  * What the operator sees on stderr once the receiver listens (the URL itself goes to stdout).
  *
  * @since 0.1.0
+ * @category formatting
  */
 export const banner = (listening: string, storeFile: string): string =>
   [
@@ -94,6 +98,7 @@ export const banner = (listening: string, storeFile: string): string =>
  * could put in a callback.
  *
  * @since 0.1.0
+ * @category formatting
  */
 export const reportLine = (report: DeliveryReport.DeliveryReport): string =>
   TerminalText.line(
@@ -115,6 +120,7 @@ const checkPublicUrl = (raw: string): Effect.Effect<void, ConfigError.ConfigErro
  * `--port` as a usage error when no port can have it (Node would throw on listen).
  *
  * @since 0.1.0
+ * @category validation
  */
 export const checkPort = (port: number): Effect.Effect<void, ConfigError.ConfigError> =>
   Number.isInteger(port) && port >= 0 && port <= 65535
@@ -126,6 +132,7 @@ export const checkPort = (port: number): Effect.Effect<void, ConfigError.ConfigE
  * errors (exit 2): a port in use or an address not on this machine, a bad setting.
  *
  * @since 0.1.0
+ * @category errors
  */
 export const startFailures = (where: { readonly host: string; readonly port: number }, what: string) => ({
   ServeError: (error: HttpServerError.ServeError) =>
@@ -160,7 +167,7 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
       publicUrl: Option.getOrUndefined(args.publicUrl),
       onStored: (report) => Console.error(reportLine(report))
     }).pipe(Effect.provide(reports))
-    const listening = `http://${receiver.host.includes(":") ? `[${receiver.host}]` : receiver.host}:${receiver.port}`
+    const listening = `http://${Network.urlHost(receiver.host)}:${receiver.port}`
     yield* Console.error(banner(listening, Path.resolve(args.store)))
     yield* Console.log(`export ESMS_CALLBACK_URL=${Redacted.value(receiver.url)}`)
     return yield* Effect.never
@@ -181,7 +188,7 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
     )
   )
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const command = Command.make("callbacks").pipe(
   Command.withDescription("Delivery callbacks from eSMS."),
   Command.withSubcommands([serve])

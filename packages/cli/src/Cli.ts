@@ -22,21 +22,22 @@ import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as Completions from "./Completions.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as CommandTree from "./internal/commandTree.js"
+import { moduleVersion } from "./internal/version.js"
 import * as Outcome from "./Outcome.js"
 import * as SendImageCommand from "./SendImageCommand.js"
 import * as SimulatorCommand from "./SimulatorCommand.js"
 import * as StatusCommand from "./StatusCommand.js"
 import * as TerminalText from "./TerminalText.js"
 
-/** This package's version, printed by `esms --version`. @since 0.1.0 */
-export const VERSION = "0.1.0"
+/** This package's version, printed by `esms --version`. @since 0.1.0 @category constants */
+export const VERSION: string = moduleVersion
 
 const zalo = Command.make("zalo").pipe(
   Command.withDescription("Zalo messages through eSMS."),
   Command.withSubcommands([SendImageCommand.command, BatchCommand.command])
 )
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const command = Command.make("esms").pipe(
   Command.withDescription(
     "Send Zalo messages with an attached photo through eSMS.vn. " + Outcome.EXIT_CODES_HELP
@@ -44,7 +45,7 @@ export const command = Command.make("esms").pipe(
   Command.withSubcommands([zalo, StatusCommand.command, CallbacksCommand.command, SimulatorCommand.command])
 )
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const cli = Command.run(command, { name: "esms", version: VERSION })
 
 /**
@@ -52,6 +53,7 @@ export const cli = Command.run(command, { name: "esms", version: VERSION })
  * the command's own, 2 for a usage error, 1 for anything unforeseen (a bug).
  *
  * @since 0.1.0
+ * @category running
  */
 export const main = (argv: ReadonlyArray<string>) =>
   dispatch(argv).pipe(
@@ -127,8 +129,8 @@ const StderrLogger = Logger.replace(
 const usageText = (error: ValidationError.ValidationError): string =>
   "error" in error ? stripVTControlCharacters(HelpDoc.toAnsiText(error.error)).trim() : "invalid usage"
 
-/** Exit code for an unforeseen failure: a bug in esms. @since 0.1.0 */
+/** Exit code for an unforeseen failure: a bug in esms. @since 0.1.0 @category exit codes */
 export const BUG_EXIT_CODE = Outcome.ExitCode.bug
 
-/** Exit code after Ctrl-C (128 + SIGINT), as shells expect. @since 0.1.0 */
+/** Exit code after Ctrl-C (128 + SIGINT), as shells expect. @since 0.1.0 @category exit codes */
 export const INTERRUPTED_EXIT_CODE = Outcome.ExitCode.interrupted

@@ -8,13 +8,14 @@
 import type * as Command from "@effect/cli/Command"
 import * as CommandTree from "./internal/commandTree.js"
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type Shell = "bash" | "zsh"
 
 /**
  * The completion script for `shell`, for the application whose root command is `command`.
  *
  * @since 0.1.0
+ * @category completions
  */
 export const script = <Name extends string, R, E, A>(
   shell: Shell,

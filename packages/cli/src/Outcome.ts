@@ -8,12 +8,16 @@ import type { SendResponse } from "@esms-effect/core"
 
 import { type EsmsClient, TransportError } from "@esms-effect/http-client"
 import * as ConfigError from "effect/ConfigError"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as ExitStatus from "./ExitStatus.js"
 import * as TerminalText from "./TerminalText.js"
 
 /**
  * Exit codes, as documented in the README and `--help`.
  *
  * @since 0.1.0
+ * @category exit codes
  */
 export const ExitCode = {
   /** eSMS accepted the message. */
@@ -30,18 +34,18 @@ export const ExitCode = {
   interrupted: 130
 } as const
 
-/** The exit-code table as `--help` prints it. @since 0.1.0 */
+/** The exit-code table as `--help` prints it. @since 0.1.0 @category exit codes */
 export const EXIT_CODES_HELP = "Exit codes: 0 accepted; 2 invalid input or usage (nothing was sent); " +
   "3 rejected by eSMS (a result code other than 100); 4 not delivered to eSMS (connection, timeout, " +
   "HTTP status, unreadable body); 130 interrupted (Ctrl-C or SIGTERM); 1 a bug in esms."
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export interface FieldProblem {
   readonly field: string
   readonly message: string
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type Outcome =
   | {
     readonly status: "accepted"
@@ -70,10 +74,11 @@ export type Outcome =
  * The exit code for an outcome.
  *
  * @since 0.1.0
+ * @category exit codes
  */
 export const exitCode = (outcome: Outcome): number => ExitCode[outcome.status]
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category constructors */
 export const accepted = (accepted: SendResponse.Accepted): Outcome => ({
   status: "accepted",
   smsId: accepted.smsId ?? null,
@@ -81,7 +86,7 @@ export const accepted = (accepted: SendResponse.Accepted): Outcome => ({
   deduplicated: accepted.deduplicated
 })
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category constructors */
 export const invalid = (errors: ReadonlyArray<FieldProblem>): Outcome => ({ status: "invalid", errors })
 
 /**
@@ -89,6 +94,7 @@ export const invalid = (errors: ReadonlyArray<FieldProblem>): Outcome => ({ stat
  * retry with the same RequestId is safe (eSMS de-duplicates); else nothing was sent.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const interrupted = (requestId: string | null, maybeSent: boolean): Outcome => ({
   status: "interrupted",
@@ -104,6 +110,7 @@ export const interrupted = (requestId: string | null, maybeSent: boolean): Outco
  * Flattens a `ConfigError` (a missing or malformed `ESMS_*` variable) into field problems.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<FieldProblem> =>
   ConfigError.reduceWithContext(error, undefined, {
@@ -121,6 +128,7 @@ export const configProblems = (error: ConfigError.ConfigError): ReadonlyArray<Fi
  * failed send safely with it (eSMS de-duplicates).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromError = (
   error:
@@ -153,6 +161,7 @@ export const fromError = (
  * The human line(s) for an outcome, and whether they belong on stderr.
  *
  * @since 0.1.0
+ * @category rendering
  */
 export const render = (outcome: Outcome): { readonly text: string; readonly stderr: boolean } => {
   // Every value may come from eSMS, a callback or a file: printed without control characters.
@@ -205,5 +214,48 @@ export const render = (outcome: Outcome): { readonly text: string; readonly stde
  * The one JSON object `--json` prints (control characters escaped, see `TerminalText.json`).
  *
  * @since 0.1.0
+ * @category rendering
  */
 export const toJson = (outcome: Outcome): string => TerminalText.json(outcome)
+
+/**
+ * An outcome as printed: its text, and whether it goes to stderr.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export interface Rendered {
+  readonly text: string
+  readonly stderr: boolean
+}
+
+/**
+ * Prints a command's outcome (its line(s) on stdout or stderr, or one JSON object with `--json`) and
+ * sets the exit code: every command ends through here.
+ *
+ * @since 0.1.0
+ * @category printing
+ */
+export const printWith = <O>(
+  outcome: O,
+  json: boolean,
+  how: { readonly render: (outcome: O) => Rendered; readonly exitCode: (outcome: O) => number }
+): Effect.Effect<void, never, ExitStatus.ExitStatus> =>
+  Effect.zipRight(
+    json
+      ? Console.log(TerminalText.json(outcome))
+      : Effect.suspend(() => {
+        const { stderr, text } = how.render(outcome)
+        return stderr ? Console.error(text) : Console.log(text)
+      }),
+    ExitStatus.set(how.exitCode(outcome))
+  )
+
+/**
+ * {@link printWith} for an {@link Outcome}: {@link render}, {@link exitCode}.
+ *
+ * @since 0.1.0
+ * @category printing
+ */
+export const print = (outcome: Outcome, json: boolean): Effect.Effect<void, never, ExitStatus.ExitStatus> =>
+  printWith(outcome, json, { render, exitCode })

@@ -12,7 +12,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category options */
 export const options = {
   oaid: Options.text("oaid").pipe(
     Options.withDescription("The Zalo OA id to send from (default: ESMS_OAID)."),
@@ -45,7 +45,7 @@ export const options = {
   )
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export interface Values {
   readonly oaid: Option.Option<string>
   readonly baseUrl: Option.Option<string>
@@ -71,6 +71,7 @@ const variableOfField: Record<string, string> = { baseUrl: "ESMS_BASE_URL", oaid
  * (`--timeout`), else the variable (`ESMS_TIMEOUT`). Other fields pass through unchanged.
  *
  * @since 0.1.0
+ * @category naming
  */
 export const fieldName = (values: Values) => (field: string): string => {
   const variable = variableOfField[field] ?? field
@@ -83,6 +84,7 @@ export const fieldName = (values: Values) => (field: string): string => {
  * (`--oaid ""`) is refused rather than let the environment's value stand in for it.
  *
  * @since 0.1.0
+ * @category combinators
  */
 export const apply =
   (values: Values) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | ConfigError.ConfigError, R> => {

@@ -38,6 +38,7 @@ const identify = (path: string): Identity => {
  * True when `a` and `b` are the same file (or would be, once created).
  *
  * @since 0.1.0
+ * @category files
  */
 export const sameFile = (a: string, b: string): boolean => {
   const x = identify(a)

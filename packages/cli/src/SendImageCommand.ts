@@ -9,12 +9,11 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { ZaloMessage } from "@esms-effect/core"
 import { EsmsClient } from "@esms-effect/http-client"
 import { DeliveryReports, SentRequests } from "@esms-effect/store"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as CallbacksCommand from "./CallbacksCommand.js"
-import * as ExitStatus from "./ExitStatus.js"
+import type * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
 
@@ -53,7 +52,7 @@ const sendDate = Options.text("send-date").pipe(
   Options.optional
 )
 
-/** Maps a message field to the option the operator typed. @since 0.1.0 */
+/** Maps a message field to the option the operator typed. @since 0.1.0 @category naming */
 export const optionName = (field: string): string =>
   ({
     userId: "--user-id",
@@ -68,19 +67,12 @@ export const optionName = (field: string): string =>
  * Prints an outcome (a human line, or one JSON object with `--json`) and sets the exit code.
  *
  * @since 0.1.0
+ * @category printing
  */
-export const report = (outcome: Outcome.Outcome, json: boolean): Effect.Effect<void, never, ExitStatus.ExitStatus> =>
-  Effect.zipRight(
-    json
-      ? Console.log(Outcome.toJson(outcome))
-      : Effect.suspend(() => {
-        const { stderr, text } = Outcome.render(outcome)
-        return stderr ? Console.error(text) : Console.log(text)
-      }),
-    ExitStatus.set(Outcome.exitCode(outcome))
-  )
+export const report: (outcome: Outcome.Outcome, json: boolean) => Effect.Effect<void, never, ExitStatus.ExitStatus> =
+  Outcome.print
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const command = Command.make(
   "send-image",
   { userId, text, imageUrl, noCheckImage, callbackUrl, callback, requestId, sendDate, ...Overrides.options },

@@ -33,6 +33,7 @@ const tps = wholeNumber("tps").pipe(
  * `Simulator.defaultAccount.balance` stays small for tests that want to run out).
  *
  * @since 0.1.0
+ * @category constants
  */
 export const DEFAULT_BALANCE = 10_000_000
 
@@ -50,6 +51,7 @@ const plain = (value: string | Redacted.Redacted<string>) => Redacted.isRedacted
  * What to tell the operator once the simulator listens: where, and a test account to use.
  *
  * @since 0.1.0
+ * @category formatting
  */
 export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): string => {
   const account = Simulator.defaultAccount
@@ -74,7 +76,7 @@ export const banner = (baseUrl: string, balance: number = DEFAULT_BALANCE): stri
   ].join("\n")
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const command = Command.make("simulator", { port, host, tps, balance }, (args) =>
   Effect.gen(function*() {
     yield* CallbacksCommand.checkPort(args.port)

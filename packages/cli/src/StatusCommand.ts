@@ -12,12 +12,11 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import { DeliveryStatus } from "@esms-effect/callback-receiver"
 import { SendStatus } from "@esms-effect/http-client"
 import { DeliveryReports } from "@esms-effect/store"
-import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import { store } from "./CallbacksCommand.js"
-import * as ExitStatus from "./ExitStatus.js"
+import type * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
 import * as TerminalText from "./TerminalText.js"
@@ -34,6 +33,7 @@ const id = Args.text({ name: "SMSID|REQUEST_ID" }).pipe(
  * What `esms status` found: a state, or why there is none (as the send outcomes).
  *
  * @since 0.1.0
+ * @category models
  */
 export type StatusOutcome =
   | {
@@ -51,7 +51,7 @@ export type StatusOutcome =
 
 const states = { Delivered: "delivered", Failed: "failed", Rejected: "rejected", Pending: "pending" } as const
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category constructors */
 export const known = (answer: DeliveryStatus.Answer): StatusOutcome => ({
   status: "known",
   state: states[answer.fate._tag],
@@ -67,6 +67,7 @@ export const known = (answer: DeliveryStatus.Answer): StatusOutcome => ({
  * The human line for a status outcome, and whether it belongs on stderr.
  *
  * @since 0.1.0
+ * @category rendering
  */
 export const render = (
   outcome: StatusOutcome,
@@ -100,7 +101,7 @@ export const render = (
   }
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category commands */
 export const command = Command.make(
   "status",
   { id, store, ...Overrides.options },
@@ -123,18 +124,11 @@ export const command = Command.make(
         onSuccess: known
       }),
       Effect.flatMap((outcome) =>
-        Effect.zipRight(
-          args.json
-            ? Console.log(TerminalText.json(outcome))
-            : Effect.suspend(() => {
-              const { stderr, text } = render(outcome, args.id, {
-                path: Path.resolve(args.store),
-                found: Fs.existsSync(args.store)
-              })
-              return stderr ? Console.error(text) : Console.log(text)
-            }),
-          ExitStatus.set(outcome.status === "known" ? 0 : Outcome.exitCode(outcome))
-        )
+        Outcome.printWith(outcome, args.json, {
+          render: (outcome) =>
+            render(outcome, args.id, { path: Path.resolve(args.store), found: Fs.existsSync(args.store) }),
+          exitCode: (outcome) => outcome.status === "known" ? 0 : Outcome.exitCode(outcome)
+        })
       )
     )
 ).pipe(

@@ -10,7 +10,7 @@ import type * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import { stripVTControlCharacters } from "node:util"
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export interface Streams {
   readonly stdout: boolean
   readonly stderr: boolean
@@ -22,6 +22,7 @@ const FORCING = new Set(["", "1", "2", "3", "true"])
  * Whether a stream gets colour.
  *
  * @since 0.1.0
+ * @category colour
  */
 export const enabled = (
   stream: { readonly isTTY?: boolean | undefined },
@@ -37,6 +38,7 @@ export const enabled = (
  * Colour for this process's stdout and stderr.
  *
  * @since 0.1.0
+ * @category colour
  */
 export const ofProcess = (): Streams => ({
   stdout: enabled(process.stdout, process.env),
@@ -51,6 +53,7 @@ const plain = (args: ReadonlyArray<unknown>): Array<unknown> =>
  * (log, info and debug go to stdout; error, warn and trace to stderr, as Node's console does).
  *
  * @since 0.1.0
+ * @category colour
  */
 export const apply = (streams: Streams) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   streams.stdout && streams.stderr ? effect : Effect.consoleWith((current) => {

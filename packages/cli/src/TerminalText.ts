@@ -22,6 +22,7 @@ const UNESCAPED_BY_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2028\u
  * control character dropped (a line break or a tab becomes a space).
  *
  * @since 0.1.0
+ * @category escaping
  */
 export const line = (text: string): string =>
   stripVTControlCharacters(text).replace(CONTROL, (c) => c === "\n" || c === "\t" || c === "\r" ? " " : "")
@@ -31,6 +32,7 @@ export const line = (text: string): string =>
  * line and paragraph separators) escaped too: the data is all there, and nothing acts on a terminal.
  *
  * @since 0.1.0
+ * @category escaping
  */
 export const json = (value: unknown): string =>
   JSON.stringify(value).replace(UNESCAPED_BY_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)

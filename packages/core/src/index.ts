@@ -13,6 +13,10 @@ export * as ImageError from "./ImageError.js"
 /**
  * @since 0.1.0
  */
+export * as Network from "./Network.js"
+/**
+ * @since 0.1.0
+ */
 export * as ResultCode from "./ResultCode.js"
 /**
  * @since 0.1.0

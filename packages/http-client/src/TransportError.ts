@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import type * as HttpClientError from "@effect/platform/HttpClientError"
+import { Network } from "@esms-effect/core"
 import * as Either from "effect/Either"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
@@ -267,23 +268,6 @@ export const mayHaveReached = (error: TransportError): boolean => {
   }
 }
 
-// A transport error and its causes (undici nests the system error), at most 4 deep.
-const causeChain = (cause: unknown): Array<{ readonly code?: unknown; readonly message?: unknown }> => {
-  const chain: Array<{ readonly code?: unknown; readonly message?: unknown; readonly cause?: unknown }> = []
-  for (let current = cause; chain.length < 4 && typeof current === "object" && current !== null;) {
-    chain.push(current)
-    current = (current as { cause?: unknown }).cause
-  }
-  return chain
-}
-
-const describeCause = (cause: unknown): string => {
-  const parts = causeChain(cause).flatMap(({ code, message }) =>
-    typeof code === "string" ? [code] : typeof message === "string" && message !== "" ? [message] : []
-  )
-  return parts.length === 0 ? "transport error" : [...new Set(parts)].join(": ")
-}
-
 /**
  * An HttpClient failure as ours: `ConnectionFailed` when a code says nothing left this machine, else
  * `ConnectionLost` (the request may have reached eSMS). `scrub` removes the keys from the detail.
@@ -294,9 +278,9 @@ export const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
   scrub: (text: string) => string
 ): ConnectionFailed | ConnectionLost => {
-  const detail = scrub(describeCause(error.cause))
+  const detail = scrub(Network.describeCause(error.cause))
   const notSent = error._tag === "RequestError" && error.reason === "Transport" &&
-    causeChain(error.cause).some(({ code }) => typeof code === "string" && NOT_SENT_CODES.has(code))
+    Network.causeChain(error.cause).some(({ code }) => typeof code === "string" && NOT_SENT_CODES.has(code))
   return notSent ? new ConnectionFailed({ detail }) : new ConnectionLost({ detail })
 }
 

@@ -18,7 +18,7 @@ import type * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
-import { ResultCode, SendRequest, ZaloMessage } from "@esms-effect/core"
+import { Network, ResultCode, SendRequest, ZaloMessage } from "@esms-effect/core"
 import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
@@ -392,17 +392,6 @@ const toSnapshot = (state: State.State): Snapshot => ({
   faults: state.faults
 })
 
-const describeCause = (cause: unknown): string => {
-  let current: unknown = cause
-  for (let depth = 0; depth < 4 && typeof current === "object" && current !== null; depth++) {
-    const { code, message } = current as { code?: unknown; message?: unknown }
-    if (typeof code === "string") return code
-    if (typeof message === "string" && message !== "" && depth > 0) return message
-    current = (current as { cause?: unknown }).cause
-  }
-  return "request failed"
-}
-
 /**
  * {@link Options}, plus what a server that mounts the routes itself knows about where they are.
  *
@@ -469,7 +458,9 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
         Effect.timeoutFail({ duration: settings.callbackTimeout, onTimeout: () => "TimedOut" as const }),
         Effect.match({
           onFailure: (error): CallbackOutcome =>
-            error === "TimedOut" ? { _tag: "TimedOut" } : { _tag: "Failed", detail: describeCause(error) },
+            error === "TimedOut"
+              ? { _tag: "TimedOut" }
+              : { _tag: "Failed", detail: Network.describeCause(error.cause, "request failed") },
           onSuccess: (status): CallbackOutcome => ({ _tag: "Answered", status })
         })
       )
@@ -526,9 +517,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
         const validated = yield* SendRequest.fromJson(body).pipe(
           Effect.flatMap(SendRequest.toMessage),
           Effect.mapError((error) =>
-            `Payload is not as specified: ${
-              ZaloMessage.fieldErrors(error).map((e) => `${e.field} ${e.message}`).join("; ")
-            }`
+            `Payload is not as specified: ${ZaloMessage.formatFieldErrors(ZaloMessage.fieldErrors(error))}`
           ),
           Effect.either
         )
@@ -770,9 +759,6 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
     })
   })
 
-const urlHost = (hostname: string) =>
-  hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname.includes(":") ? `[${hostname}]` : hostname
-
 /**
  * Starts the server on `host:port` (default 127.0.0.1 and a free port) for the life of the scope.
  *
@@ -789,7 +775,7 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
     const address = server.address as HttpServer.TcpAddress
     const service = yield* make({
       ...options,
-      baseUrl: `http://${urlHost(address.hostname)}:${address.port}${PATH_PREFIX}`,
+      baseUrl: `http://${Network.reachableUrlHost(address.hostname)}:${address.port}${PATH_PREFIX}`,
       listeningPort: address.port
     }).pipe(Effect.provide(client))
     yield* server.serve(service.router)

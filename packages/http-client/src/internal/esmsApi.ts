@@ -19,9 +19,10 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as TransportError from "../TransportError.js"
 import * as Answer from "./answer.js"
+import { moduleVersion } from "./version.js"
 
 /** This package's version, sent in the User-Agent. @since 0.1.0 */
-export const VERSION = "0.1.0"
+export const VERSION: string = moduleVersion
 
 /** @since 0.1.0 */
 export const USER_AGENT = `@esms-effect/http-client/${VERSION}`

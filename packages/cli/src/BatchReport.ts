@@ -22,26 +22,23 @@ export const Accepted = Schema.Struct({
   earlier: Schema.optional(Schema.Literal(true))
 })
 
-/** @since 0.1.0 @category schemas */
-export const Rejected = Schema.Struct({
-  line: Schema.Number,
-  status: Schema.Literal("rejected"),
-  tag: Schema.NullOr(Schema.String),
-  code: Schema.NullOr(Schema.String),
-  message: Schema.NullOr(Schema.String),
-  requestId: Schema.String,
-  earlier: Schema.optional(Schema.Literal(true))
-})
+// A row eSMS did not take: the same fields, in the same order, whether it answered (rejected) or not.
+const notTaken = <S extends string, F extends Schema.Struct.Fields>(status: S, fields: F) =>
+  Schema.Struct({
+    line: Schema.Number,
+    status: Schema.Literal(status),
+    tag: Schema.NullOr(Schema.String),
+    ...fields,
+    message: Schema.NullOr(Schema.String),
+    requestId: Schema.String,
+    earlier: Schema.optional(Schema.Literal(true))
+  })
 
 /** @since 0.1.0 @category schemas */
-export const Failed = Schema.Struct({
-  line: Schema.Number,
-  status: Schema.Literal("failed"),
-  tag: Schema.NullOr(Schema.String),
-  message: Schema.NullOr(Schema.String),
-  requestId: Schema.String,
-  earlier: Schema.optional(Schema.Literal(true))
-})
+export const Rejected = notTaken("rejected", { code: Schema.NullOr(Schema.String) })
+
+/** @since 0.1.0 @category schemas */
+export const Failed = notTaken("failed", {})
 
 /** @since 0.1.0 @category schemas */
 export const Invalid = Schema.Struct({

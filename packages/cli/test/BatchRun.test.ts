@@ -9,7 +9,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Credentials } from "@esms-effect/core"
 import { EsmsClient } from "@esms-effect/http-client"
 import type { Journal } from "@esms-effect/store"
-import * as Chunk from "effect/Chunk"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -19,6 +18,7 @@ import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
+import type * as BatchReport from "../src/BatchReport.js"
 import * as BatchRun from "../src/BatchRun.js"
 import * as BatchStop from "../src/BatchStop.js"
 import * as BatchTally from "../src/BatchTally.js"
@@ -74,24 +74,35 @@ const memoryLedger = Effect.map(Ref.make<ReadonlyArray<string>>([]), (writes) =>
   } satisfies BatchRun.Ledger
 }))
 
+// The pass over `n` rows from a source of the test's own, forked; its report lines collected as they come.
+const startPass = (n: number, options: { readonly concurrency: number; readonly rate: number }) =>
+  Effect.gen(function*() {
+    const esms = yield* TestEsms
+    const { ledger, writes } = yield* memoryLedger
+    const stop = yield* BatchStop.make
+    const lines = yield* Ref.make<ReadonlyArray<BatchReport.ReportLine>>([])
+    const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(n)), ledger }
+    const pass = yield* BatchRun.sendPass(source, esms.client, { ...options, images: undefined }, stop).pipe(
+      Stream.runForEach((line) => Ref.update(lines, (all) => [...all, line])),
+      Effect.fork
+    )
+    return { sentAt: esms.sentAt, writes, stop, lines, pass }
+  })
+
 describe("the sending pass on the TestClock", () => {
   it.scoped("--rate 2: one send every 500 ms, whatever the concurrency; each result journaled and reported", () =>
     Effect.gen(function*() {
-      const esms = yield* TestEsms
-      const { ledger, writes } = yield* memoryLedger
-      const stop = yield* BatchStop.make
-      const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(5)), ledger }
-      const pass = yield* BatchRun.sendPass(source, esms.client, { concurrency: 8, rate: 2, images: undefined }, stop)
-        .pipe(Stream.runCollect, Effect.fork)
+      const { lines, pass, sentAt, writes } = yield* startPass(5, { concurrency: 8, rate: 2 })
       yield* TestClock.adjust("1 millis")
-      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0], "the first send at once, the others wait")
+      assert.deepStrictEqual(yield* Ref.get(sentAt), [0], "the first send at once, the others wait")
       yield* TestClock.adjust("1 second")
-      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0, 500, 1000])
+      assert.deepStrictEqual(yield* Ref.get(sentAt), [0, 500, 1000])
       yield* TestClock.adjust("1 second")
-      const lines = Chunk.toReadonlyArray(yield* Fiber.join(pass))
-      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0, 500, 1000, 1500, 2000])
-      assert.deepStrictEqual(lines.map((l) => [l.line, l.status]), [2, 3, 4, 5, 6].map((line) => [line, "accepted"]))
-      const tally = lines.reduce(BatchTally.add, BatchTally.newTally(5))
+      yield* Fiber.join(pass)
+      assert.deepStrictEqual(yield* Ref.get(sentAt), [0, 500, 1000, 1500, 2000])
+      const reported = yield* Ref.get(lines)
+      assert.deepStrictEqual(reported.map((l) => [l.line, l.status]), [2, 3, 4, 5, 6].map((line) => [line, "accepted"]))
+      const tally = reported.reduce(BatchTally.add, BatchTally.newTally(5))
       assert.strictEqual(tally.accepted, 5)
       assert.strictEqual(BatchTally.etaSeconds({ ...tally, done: 0 }, 2000), 2, "5 rows left at 2.5 sends/s")
       assert.deepStrictEqual(
@@ -102,18 +113,12 @@ describe("the sending pass on the TestClock", () => {
 
   it.scoped("a stop: the rows waiting for the pacer never start, no row is taken after it", () =>
     Effect.gen(function*() {
-      const esms = yield* TestEsms
-      const { ledger, writes } = yield* memoryLedger
-      const stop = yield* BatchStop.make
-      const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(4)), ledger }
-      const results = yield* Ref.make<ReadonlyArray<number>>([])
-      const pass = yield* BatchRun.sendPass(source, esms.client, { concurrency: 4, rate: 1, images: undefined }, stop)
-        .pipe(Stream.runForEach((line) => Ref.update(results, (r) => [...r, line.line])), Effect.fork)
+      const { lines, pass, sentAt, stop, writes } = yield* startPass(4, { concurrency: 4, rate: 1 })
       yield* TestClock.adjust("1 millis")
       yield* Deferred.succeed(stop.signal, undefined)
       yield* TestClock.adjust("1 minute")
-      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0], "only the send started before the stop")
-      assert.deepStrictEqual(yield* Ref.get(results), [2])
+      assert.deepStrictEqual(yield* Ref.get(sentAt), [0], "only the send started before the stop")
+      assert.deepStrictEqual((yield* Ref.get(lines)).map((l) => l.line), [2])
       assert.deepStrictEqual(yield* Ref.get(writes), ["in_flight 2", "accepted 2"])
       assert.isTrue(Option.isNone(yield* Fiber.poll(pass)), "the pass waits to be cut (BatchStop.run cuts it)")
       yield* Fiber.interrupt(pass)

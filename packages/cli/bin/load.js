@@ -27,6 +27,9 @@ import { Script } from "node:vm"
 // took ~30 % longer with it); `run` turns it back on after half a second, for long commands such as
 // send-batch or serve. undici parses HTTP with a WebAssembly module that V8 also optimized in the
 // background, and the process waited ~150 ms at exit for that: it stays on V8's baseline compiler.
+// Node calls flags set after start-up unpredictable; kept because `esms --help` is over 3× `node -e 0`
+// without them (issue 14; 2 cores under load, medians of 15-21 runs, code cache warm): 2.8-3.6× wall
+// (4 series of 5 over 3×) and 3.5× CPU without, 2.3-3.0× wall and 3.0× CPU with them.
 setFlagsFromString("--no-opt --liftoff-only")
 const OPTIMIZE_AFTER_MS = 500
 

@@ -14,11 +14,11 @@ import { SendStatus } from "@esms-effect/http-client"
 import { DeliveryReports } from "@esms-effect/store"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
-import * as Path from "node:path"
 import { store } from "./CallbacksCommand.js"
 import type * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
+import * as StoreChoice from "./StoreChoice.js"
 import * as TerminalText from "./TerminalText.js"
 
 const id = Args.text({ name: "SMSID|REQUEST_ID" }).pipe(
@@ -108,25 +108,38 @@ export const command = Command.make(
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
     Effect.gen(function*() {
       // Without a store file there is nothing stored yet: look in an empty one rather than create it.
-      const file = Fs.existsSync(args.store) ? args.store : ":memory:"
+      const choice = StoreChoice.choose(args.store)
+      const reports = choice._tag === "Postgres"
+        ? StoreChoice.deliveryReports(choice)
+        : DeliveryReports.layerSqlite(Fs.existsSync(args.store) ? args.store : ":memory:")
       // GetSendStatus needs the keys, not an OA: ESMS_OAID may be unset for this command.
       const remote = SendStatus.config.pipe(Effect.flatMap(SendStatus.make))
       return yield* DeliveryStatus.lookupWith(args.id, remote).pipe(
-        Effect.provide(DeliveryReports.layerSqlite(file))
+        Effect.provide(reports)
       )
     }).pipe(
       Overrides.apply(args),
       Effect.match({
         onFailure: (error): StatusOutcome =>
           error._tag === "SqlError"
-            ? Outcome.invalid([{ field: "--store", message: `${args.store} could not be read: ${error.message}` }])
+            ? Outcome.invalid([{
+              field: "--store",
+              message: `${StoreChoice.describe(StoreChoice.choose(args.store))} could not be read: ${error.message}`
+            }])
+            : error._tag === "StoreUnavailable"
+            ? Outcome.invalid([{ field: "--store", message: `${error.url}: ${error.detail}` }])
             : Outcome.fromError(error, Overrides.fieldName(args)),
         onSuccess: known
       }),
       Effect.flatMap((outcome) =>
         Outcome.printWith(outcome, args.json, {
-          render: (outcome) =>
-            render(outcome, args.id, { path: Path.resolve(args.store), found: Fs.existsSync(args.store) }),
+          render: (outcome) => {
+            const choice = StoreChoice.choose(args.store)
+            return render(outcome, args.id, {
+              path: StoreChoice.describe(choice),
+              found: choice._tag === "Postgres" || Fs.existsSync(args.store)
+            })
+          },
           exitCode: (outcome) => outcome.status === "known" ? 0 : Outcome.exitCode(outcome)
         })
       )

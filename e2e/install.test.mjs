@@ -39,7 +39,8 @@ const children = []
 const npm = (args, cwd, timeout = 600_000) => run("npm", args, { cwd, env: NPM_ENV, timeout, maxBuffer: 1 << 26 })
 
 const tarball = (name) => {
-  const file = readdirSync(TARBALLS).find((f) => f.startsWith(`esms-effect-${name}-`) && f.endsWith(".tgz"))
+  // The version follows the name: `esms-effect-store-0.1.0.tgz` is the store, `esms-effect-store-pg-…` is not.
+  const file = readdirSync(TARBALLS).find((f) => new RegExp(`^esms-effect-${name}-\\d[^/]*\\.tgz$`).test(f))
   assert.ok(file, `a tarball for ${name}`)
   return join(TARBALLS, file)
 }

@@ -118,7 +118,10 @@ export const httpApp = (
     const decoded = DeliveryReport.fromQueryString(params)
     if (Either.isLeft(decoded)) {
       yield* Effect.logDebug("callback refused: not a delivery report")
-      return answer(400, `Not a delivery report: ${decoded.left.message.slice(0, 300)}`)
+      return answer(
+        400,
+        `Not a delivery report: ${describeProblems(DeliveryReport.problems(decoded.left)).slice(0, 300)}`
+      )
     }
     const report = decoded.right
     const stored = yield* DeliveryReports.DeliveryReports.pipe(Effect.flatMap((store) => store.record(report)))
@@ -138,6 +141,32 @@ export const httpApp = (
     )
   )
 }
+
+const quoted = (actual: string | undefined) => JSON.stringify((actual ?? "").slice(0, 40))
+
+/**
+ * A refused query's problems as one line for the caller: `SendStatus must be a whole number, got "five"; …`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeProblems = (problems: ReadonlyArray<DeliveryReport.Problem>): string =>
+  problems.map(({ actual, field, rule }) => {
+    switch (rule) {
+      case "Required":
+        return `${field} is required`
+      case "WholeNumber":
+        return `${field} must be a whole number, got ${quoted(actual)}`
+      case "NonNegative":
+        return `${field} must not be negative`
+      case "Number":
+        return `${field} must be a number, got ${quoted(actual)}`
+      case "TooLong":
+        return `${field} is longer than ${DeliveryReport.MAX_SMSID_LENGTH} characters`
+      case "ControlCharacters":
+        return `${field} has control characters`
+    }
+  }).join("; ")
 
 /**
  * The callback URL for a receiver reachable at `base` (scheme, host and port, as eSMS will call it).

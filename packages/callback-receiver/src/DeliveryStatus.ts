@@ -33,7 +33,46 @@ export interface Answer {
  *
  * @since 0.1.0
  */
-export const describe = (answer: Answer): string => DeliveryReport.describeFate(answer.fate)
+export const describe = (answer: Answer): string => describeFate(answer.fate)
+
+/**
+ * Zalo's error codes seen in `error_info`, as a person reads them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const zaloErrors: Readonly<Record<number, string>> = {
+  [-114]: "user is inactive, rejected the message, or uses an outdated Zalo version",
+  [-213]: "user has not followed the OA",
+  [-230]: "user has not interacted with the OA in the last 7 days"
+}
+
+const pendingText: Record<DeliveryReport.SendStatus, string> = {
+  WaitingForApproval: "waiting for approval",
+  WaitingToSend: "waiting to send",
+  Rejected: "rejected by eSMS",
+  Finished: "finished, with no result counted yet",
+  SentAwaitingReport: "sent, waiting for the report",
+  Unknown: "waiting (status not documented by eSMS)"
+}
+
+/**
+ * One line for a person: `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`, …
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeFate: (fate: DeliveryReport.Fate) => string = DeliveryReport.Fate.$match({
+  Delivered: () => "delivered",
+  Rejected: () => "rejected by eSMS",
+  Pending: ({ status }) => pendingText[status],
+  Failed: ({ zaloError, zaloMessage }) => {
+    if (zaloError === undefined) return "failed"
+    const reason = zaloErrors[zaloError] ??
+      (zaloMessage === undefined || zaloMessage === "" ? "Zalo error" : zaloMessage)
+    return `failed: ${reason} (${zaloError})`
+  }
+})
 
 const fromStored = (stored: DeliveryReports.Stored): Answer => ({
   smsId: stored.report.smsId,
@@ -53,7 +92,7 @@ const fromStatus = (report: SendStatus.SendStatusReport, requestId: string | und
   zalo: undefined
 })
 
-const isFinal = (fate: DeliveryReport.Fate) => fate._tag !== "Pending"
+const isFinal = (fate: DeliveryReport.Fate) => !DeliveryReport.Fate.$is("Pending")(fate)
 
 /**
  * Looks a message up by SMSID or RequestId. `remote` gives the `GetSendStatus` client and is only

@@ -7,11 +7,13 @@
  *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
+import * as Data from "effect/Data"
+import type * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as SchemaAST from "effect/SchemaAST"
+import * as SchemaAST from "effect/SchemaAST"
+import * as ZaloMessage from "./ZaloMessage.js"
 
 /**
  * `SendStatus` by its vendor code: 1 waiting for approval, 2 waiting to send, 4 rejected, 5 finished
@@ -190,91 +192,81 @@ export const decodeErrorInfo = (
   return Option.none()
 }
 
-const INTEGER = /^-?\d{1,15}$/
-const DECIMAL = /^-?\d{1,15}(\.\d{1,10})?$/
-
 type Query = Readonly<Record<string, string>>
 
-const decodeQuery = (query: Query, ast: SchemaAST.AST): Either.Either<DeliveryReport, ParseResult.ParseIssue> => {
-  const issues: Array<ParseResult.ParseIssue> = []
-  const bad = (field: string, message: string) =>
-    issues.push(new ParseResult.Pointer(field, query, new ParseResult.Type(ast, query[field], message)))
-  const present = (field: string): string | undefined => {
-    const value = query[field]?.trim()
-    return value === undefined || value === "" ? undefined : value
-  }
-  const integer = (field: string, required: boolean): number | undefined => {
-    const value = present(field)
-    if (value === undefined) {
-      if (required) bad(field, `${field} is required`)
-      return undefined
-    }
-    if (!INTEGER.test(value)) bad(field, `${field} must be a whole number, got ${JSON.stringify(value.slice(0, 40))}`)
-    return Number(value)
-  }
-  const count = (field: string): number => {
-    const n = integer(field, false) ?? 0
-    if (n < 0) bad(field, `${field} must not be negative`)
-    return n
-  }
+// The field schemas of the query. A value is trimmed first; a blank one was dropped before (eSMS leaves
+// fields empty rather than out). Each rule carries its name as `identifier`, read back by `problems`.
+const rule = (name: Rule) => ({ identifier: name })
 
-  const smsId = present("SMSID")
-  if (smsId === undefined) bad("SMSID", "SMSID is required")
-  else if (smsId.length > MAX_SMSID_LENGTH) bad("SMSID", `SMSID is longer than ${MAX_SMSID_LENGTH} characters`)
+const WholeNumber = Schema.compose(
+  Schema.Trim.pipe(Schema.pattern(/^-?\d{1,15}$/, rule("WholeNumber"))),
+  Schema.NumberFromString
+)
+const Count = WholeNumber.pipe(Schema.nonNegative(rule("NonNegative")))
+const Price = Schema.compose(
+  Schema.Trim.pipe(Schema.pattern(/^-?\d{1,15}(\.\d{1,10})?$/, rule("Number"))),
+  Schema.NumberFromString
+)
+const SmsId = Schema.Trim.pipe(
+  Schema.maxLength(MAX_SMSID_LENGTH, rule("TooLong")),
   // eslint-disable-next-line no-control-regex
-  else if (/[\u0000-\u001f\u007f]/.test(smsId)) bad("SMSID", "SMSID has control characters")
-  const statusCode = integer("SendStatus", true)
-  const sendSuccess = count("SendSuccess")
-  const sendFailed = count("SendFailed")
-  const totalReceiver = count("TotalReceiver")
-  const totalSent = count("TotalSent")
-  const price = present("TotalPrice")
-  if (price !== undefined && !DECIMAL.test(price)) {
-    bad("TotalPrice", `TotalPrice must be a number, got ${JSON.stringify(price.slice(0, 40))}`)
-  }
-  const typeId = integer("TypeId", false)
-  const telcoId = integer("telcoid", false)
-  if (smsId === undefined || statusCode === undefined || issues.length > 0) {
-    const [first, ...rest] = issues
-    return Either.left(
-      first === undefined
-        ? new ParseResult.Type(ast, query, "SMSID and SendStatus are required")
-        : new ParseResult.Composite(ast, query, [first, ...rest])
-    )
-  }
+  Schema.pattern(/^[^\u0000-\u001f\u007f]*$/, rule("ControlCharacters"))
+)
+const optionalWith = <A>(schema: Schema.Schema<A, string>) => Schema.optionalWith(schema, { exact: true })
 
-  const errorInfo = present("error_info")
-  const zalo = errorInfo === undefined ? Option.none() : decodeErrorInfo(errorInfo)
-  const optional = <K extends string>(key: K, value: string | undefined) =>
-    (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: string }
+const Fields = Schema.Struct({
+  SMSID: SmsId,
+  SendStatus: WholeNumber,
+  SendSuccess: Schema.optionalWith(Count, { default: () => 0 }),
+  SendFailed: Schema.optionalWith(Count, { default: () => 0 }),
+  TotalReceiver: Schema.optionalWith(Count, { default: () => 0 }),
+  TotalSent: Schema.optionalWith(Count, { default: () => 0 }),
+  TotalPrice: Schema.optionalWith(Price, { default: () => 0 }),
+  TypeId: optionalWith(WholeNumber),
+  telcoid: optionalWith(WholeNumber),
+  RequestId: optionalWith(Schema.Trim),
+  phonenumber: optionalWith(Schema.Trim),
+  partnerids: optionalWith(Schema.Trim),
+  error_info: optionalWith(Schema.Trim),
+  oaid: optionalWith(Schema.Trim),
+  tempid: optionalWith(Schema.Trim)
+})
+
+const decodeFields = ParseResult.decodeUnknown(Fields, { errors: "all", onExcessProperty: "ignore" })
+
+const withoutBlanks = (query: Query): Query =>
+  Object.fromEntries(Object.entries(query).filter(([, value]) => value.trim() !== ""))
+
+const toReport = (fields: typeof Fields.Type, query: Query): DeliveryReport => {
+  const zalo = fields.error_info === undefined ? Option.none() : decodeErrorInfo(fields.error_info)
+  const optional = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: V }
   const extra: Record<string, string> = {}
   for (const [key, value] of Object.entries(query)) if (!knownFields.has(key)) extra[key] = value
-
-  return Either.right(
-    new DeliveryReport({
-      smsId,
-      sendStatus: sendStatusFromCode(statusCode),
-      sendStatusCode: statusCode,
-      sendSuccess,
-      sendFailed,
-      totalPrice: price === undefined ? 0 : Number(price),
-      totalReceiver,
-      totalSent,
-      ...optional("requestId", present("RequestId")),
-      ...(typeId === undefined ? {} : { typeId }),
-      ...(telcoId === undefined ? {} : { telcoId }),
-      ...optional("phoneNumber", present("phonenumber")),
-      ...optional("zaloMessageId", present("partnerids")),
-      ...optional("errorInfo", errorInfo),
-      ...(Option.isSome(zalo) ? { zalo: zalo.value.result } : {}),
-      ...(Option.isSome(zalo) ? optional("zaloTime", zalo.value.time) : {}),
-      ...optional("oaid", present("oaid")),
-      ...optional("tempId", present("tempid")),
-      extra
-    }, true) // every field was checked above
-  )
+  return new DeliveryReport({
+    smsId: fields.SMSID,
+    sendStatus: sendStatusFromCode(fields.SendStatus),
+    sendStatusCode: fields.SendStatus,
+    sendSuccess: fields.SendSuccess,
+    sendFailed: fields.SendFailed,
+    totalPrice: fields.TotalPrice,
+    totalReceiver: fields.TotalReceiver,
+    totalSent: fields.TotalSent,
+    ...optional("requestId", fields.RequestId),
+    ...optional("typeId", fields.TypeId),
+    ...optional("telcoId", fields.telcoid),
+    ...optional("phoneNumber", fields.phonenumber),
+    ...optional("zaloMessageId", fields.partnerids),
+    ...optional("errorInfo", fields.error_info),
+    ...(Option.isSome(zalo) ? { zalo: zalo.value.result } : {}),
+    ...(Option.isSome(zalo) ? optional("zaloTime", zalo.value.time) : {}),
+    ...optional("oaid", fields.oaid),
+    ...optional("tempId", fields.tempid),
+    extra
+  }, true) // every field was checked by `Fields`
 }
 
+// In the order eSMS writes them (its Zalo samples); `RequestId` is always there, empty when none.
 const encodeReport = (report: DeliveryReport): Query => {
   const query: Record<string, string> = {
     SMSID: report.smsId,
@@ -289,29 +281,156 @@ const encodeReport = (report: DeliveryReport): Query => {
   if (report.typeId !== undefined) query.TypeId = String(report.typeId)
   if (report.telcoId !== undefined) query.telcoid = String(report.telcoId)
   if (report.phoneNumber !== undefined) query.phonenumber = report.phoneNumber
-  if (report.zaloMessageId !== undefined) query.partnerids = report.zaloMessageId
   if (report.errorInfo !== undefined) query.error_info = report.errorInfo
   if (report.oaid !== undefined) query.oaid = report.oaid
+  if (report.zaloMessageId !== undefined) query.partnerids = report.zaloMessageId
   if (report.tempId !== undefined) query.tempid = report.tempId
   return { ...report.extra, ...query }
 }
 
 /**
  * The callback's query, as decoded values (a query parser's output) ↔ {@link DeliveryReport}.
- * Fails on a missing or empty `SMSID` or `SendStatus`, or a count, price or id that is not a number.
- * Empty counts read as 0 (eSMS leaves fields empty rather than out).
+ * Fails on a missing or empty `SMSID` or `SendStatus`, or a count, price or id that is not a number
+ * ({@link problems} reads the failure field by field). Empty counts read as 0 (eSMS leaves fields
+ * empty rather than out).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const DeliveryReportFromQuery: Schema.Schema<DeliveryReport, Query> = Schema.transformOrFail(
   Schema.Record({ key: Schema.String, value: Schema.String }),
   Schema.typeSchema(DeliveryReport),
   {
     strict: true,
-    decode: (query, _, ast) => decodeQuery(query, ast),
+    decode: (query, options) => ParseResult.map(decodeFields(withoutBlanks(query), options), (f) => toReport(f, query)),
     encode: (report) => ParseResult.succeed(encodeReport(report))
   }
 )
+
+/**
+ * The rule a query field breaks: `Required` (missing or empty), `WholeNumber`, `NonNegative`,
+ * `Number` (a price), `TooLong` (over {@link MAX_SMSID_LENGTH}), `ControlCharacters`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Rule = "Required" | "WholeNumber" | "NonNegative" | "Number" | "TooLong" | "ControlCharacters"
+
+/**
+ * One broken rule of a refused query: the field, the rule, the value received (absent for `Required`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export interface Problem {
+  readonly field: string
+  readonly rule: Rule
+  readonly actual?: string | undefined
+}
+
+const ruleOf = (ast: SchemaAST.AST): Rule | undefined =>
+  Option.getOrUndefined(SchemaAST.getIdentifierAnnotation(ast)) as Rule | undefined
+
+const collect = (issue: ParseResult.ParseIssue, field: string, out: Array<Problem>): void => {
+  switch (issue._tag) {
+    case "Pointer":
+      return collect(issue.issue, Array.isArray(issue.path) ? issue.path.join(".") : String(issue.path), out)
+    case "Composite":
+      for (const inner of Array.isArray(issue.issues) ? issue.issues : [issue.issues]) collect(inner, field, out)
+      return
+    case "Missing":
+      return void out.push({ field, rule: "Required" })
+    case "Refinement": {
+      const rule = issue.kind === "Predicate" ? ruleOf(issue.ast) : undefined
+      if (rule === undefined) return collect(issue.issue, field, out)
+      return void out.push({ field, rule, actual: String(issue.actual) })
+    }
+    case "Transformation":
+      return collect(issue.issue, field, out)
+    default:
+      return
+  }
+}
+
+/**
+ * Why {@link DeliveryReportFromQuery} refused a query, one {@link Problem} per broken field, in the
+ * schema's order. Phrasing them for a person is the caller's job.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const problems = (error: ParseResult.ParseError): ReadonlyArray<Problem> => {
+  const out: Array<Problem> = []
+  collect(error.issue, "", out)
+  return out
+}
+
+/**
+ * How `error_info` is written. The vendor's samples for TypeId 26 encode the Zalo JSON twice and
+ * append `____dd/MM/yyyy HH:mm:ss`; other samples encode it once with no time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorInfoStyle = "encodedTwiceWithTime" | "encodedOnce"
+
+const pad = (n: number) => String(n).padStart(2, "0")
+
+/**
+ * An instant as eSMS writes it after `error_info`: `dd/MM/yyyy HH:mm:ss`, Vietnam time.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const formatTime = (epochMillis: number): string => {
+  const d = new Date(epochMillis + ZaloMessage.ESMS_TIME_ZONE_OFFSET_MS)
+  return `${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+}
+
+/**
+ * The report fields that carry Zalo's result, as eSMS writes them: `error_info` (before the query's
+ * own encoding) in the given style, and the result and time it decodes to.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const zaloFields = (
+  result: ZaloResult,
+  options: { readonly style: ErrorInfoStyle; readonly at: number }
+): { readonly errorInfo: string; readonly zalo: ZaloResult; readonly zaloTime?: string } => {
+  const json = JSON.stringify(
+    result.data === undefined
+      ? { error: result.error, message: result.message }
+      : { data: result.data, error: result.error, message: result.message }
+  )
+  if (options.style === "encodedOnce") return { errorInfo: json, zalo: result }
+  // The sample `%257B%2522data…%252016%3A58%3A01` is encodeURI(json + "____" + time), then query-encoded.
+  const zaloTime = formatTime(options.at)
+  return { errorInfo: encodeURI(`${json}____${zaloTime}`), zalo: result, zaloTime }
+}
+
+/**
+ * The query string (without `?`) eSMS sends for this report, fields in the vendor's order.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toQueryString = (report: DeliveryReport): string =>
+  Object.entries(encodeReport(report)).map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")
+
+/**
+ * `url` with the report's query appended (after any query the URL already has), as eSMS calls a
+ * `CallbackUrl`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toUrl = (url: string, report: DeliveryReport): string => {
+  const [base, fragment] = url.split("#", 2) as [string, string | undefined]
+  const separator = base.includes("?") ? (base.endsWith("?") || base.endsWith("&") ? "" : "&") : "?"
+  return base + separator + toQueryString(report) + (fragment === undefined ? "" : `#${fragment}`)
+}
 
 /**
  * A query string's fields, the first value of each (a repeated field does not override).
@@ -365,72 +484,45 @@ export const result = (report: Counts): Result =>
     : "none"
 
 /**
- * What became of a message.
+ * What became of a message: `Delivered`, `Failed` (with Zalo's error when it gave one), `Rejected`
+ * by eSMS, or still `Pending` (with the status it is in).
  *
  * @since 0.1.0
+ * @category models
  */
-export type Fate =
-  | { readonly _tag: "Delivered" }
-  | { readonly _tag: "Failed"; readonly zaloError: number | undefined; readonly zaloMessage: string | undefined }
-  | { readonly _tag: "Rejected" }
-  | { readonly _tag: "Pending"; readonly status: SendStatus }
+export type Fate = Data.TaggedEnum<{
+  Delivered: {}
+  Failed: { readonly zaloError: number | undefined; readonly zaloMessage: string | undefined }
+  Rejected: {}
+  Pending: { readonly status: SendStatus }
+}>
 
-/** @since 0.1.0 */
+/**
+ * The constructors of {@link Fate}, and its `$is` / `$match`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Fate = Data.taggedEnum<Fate>()
+
+/**
+ * What a report (or the status API's answer) says became of the message.
+ *
+ * @since 0.1.0
+ * @category destructors
+ */
 export const fate = (report: Counts): Fate => {
-  if (report.sendStatus === "Rejected") return { _tag: "Rejected" }
-  if (report.sendStatus !== "Finished") return { _tag: "Pending", status: report.sendStatus }
+  if (report.sendStatus === "Rejected") return Fate.Rejected()
+  if (report.sendStatus !== "Finished") return Fate.Pending({ status: report.sendStatus })
   switch (result(report)) {
     case "success":
-      return { _tag: "Delivered" }
+      return Fate.Delivered()
     case "failed":
-      return {
-        _tag: "Failed",
+      return Fate.Failed({
         zaloError: report.zalo?.error !== 0 ? report.zalo?.error : undefined,
         zaloMessage: report.zalo?.error !== 0 ? report.zalo?.message : undefined
-      }
+      })
     case "none":
-      return { _tag: "Pending", status: "Finished" }
-  }
-}
-
-/**
- * Zalo's error codes seen in `error_info`, as a person reads them.
- *
- * @since 0.1.0
- */
-export const zaloErrors: Readonly<Record<number, string>> = {
-  [-114]: "user is inactive, rejected the message, or uses an outdated Zalo version",
-  [-213]: "user has not followed the OA",
-  [-230]: "user has not interacted with the OA in the last 7 days"
-}
-
-const pendingText: Record<SendStatus, string> = {
-  WaitingForApproval: "waiting for approval",
-  WaitingToSend: "waiting to send",
-  Rejected: "rejected by eSMS",
-  Finished: "finished, with no result counted yet",
-  SentAwaitingReport: "sent, waiting for the report",
-  Unknown: "waiting (status not documented by eSMS)"
-}
-
-/**
- * One line for a person: `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`, …
- *
- * @since 0.1.0
- */
-export const describeFate = (fate: Fate): string => {
-  switch (fate._tag) {
-    case "Delivered":
-      return "delivered"
-    case "Rejected":
-      return "rejected by eSMS"
-    case "Pending":
-      return pendingText[fate.status]
-    case "Failed": {
-      if (fate.zaloError === undefined) return "failed"
-      const reason = zaloErrors[fate.zaloError] ??
-        (fate.zaloMessage === undefined || fate.zaloMessage === "" ? "Zalo error" : fate.zaloMessage)
-      return `failed: ${reason} (${fate.zaloError})`
-    }
+      return Fate.Pending({ status: "Finished" })
   }
 }

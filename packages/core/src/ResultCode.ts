@@ -69,6 +69,14 @@ export const table = {
 /** A code in the table. @since 0.1.0 */
 export type KnownCode = keyof typeof table
 
+/**
+ * What we know of a code, by code (`undefined` for one the vendor has not documented).
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const infoByCode: ReadonlyMap<string, ResultCodeInfo> = new Map(Object.entries(table))
+
 const describe = (code: string, tag: string, description: string, errorMessage: string | undefined) =>
   `eSMS answered ${code} (${tag}): ${description}` + (errorMessage ? ` — "${errorMessage}"` : "")
 
@@ -267,5 +275,4 @@ export const fromCode = (code: string, errorMessage?: string): ResultCodeError =
  *
  * @since 0.1.0
  */
-export const isRetryable = (error: ResultCodeError): boolean =>
-  (table as Record<string, ResultCodeInfo>)[error.code]?.retryable ?? false
+export const isRetryable = (error: ResultCodeError): boolean => infoByCode.get(error.code)?.retryable ?? false

@@ -25,7 +25,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
-import type * as BatchOutcome from "./BatchOutcome.js"
+import * as BatchOutcome from "./BatchOutcome.js"
 import * as ImageCheck from "./ImageCheck.js"
 import * as Api from "./internal/esmsApi.js"
 import * as Pacer from "./internal/pacer.js"
@@ -309,13 +309,12 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
         const one = (message: A, index: number): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const validated = ZaloMessage.validateEither(message)
           if (Either.isLeft(validated)) {
-            return Effect.succeed({ _tag: "Invalid", index, message, error: validated.left })
+            return Effect.succeed(BatchOutcome.Invalid<A>({ index, message, error: validated.left }))
           }
           const valid = validated.right
           return memoized === undefined ? sendOne(message, index, valid) : memoized(valid.imageUrl).pipe(
             Effect.matchEffect({
-              onFailure: (error) =>
-                Effect.succeed<BatchOutcome.BatchOutcome<A>>({ _tag: "Invalid", index, message, error }),
+              onFailure: (error) => Effect.succeed(BatchOutcome.Invalid<A>({ index, message, error })),
               onSuccess: () => sendOne(message, index, valid)
             })
           )
@@ -330,18 +329,18 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
             Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
             Effect.zipRight(
               Effect.match(sendValid(withId), {
-                onSuccess: (accepted): BatchOutcome.BatchOutcome<A> => ({
-                  _tag: "Accepted",
-                  index,
-                  message,
-                  requestId,
-                  smsId: accepted.smsId,
-                  deduplicated: accepted.deduplicated
-                }),
+                onSuccess: (accepted): BatchOutcome.BatchOutcome<A> =>
+                  BatchOutcome.Accepted({
+                    index,
+                    message,
+                    requestId,
+                    smsId: accepted.smsId,
+                    deduplicated: accepted.deduplicated
+                  }),
                 onFailure: (error): BatchOutcome.BatchOutcome<A> =>
                   TransportError.isTransportError(error)
-                    ? { _tag: "Failed", index, message, requestId, error }
-                    : { _tag: "Rejected", index, message, requestId, error }
+                    ? BatchOutcome.Failed({ index, message, requestId, error })
+                    : BatchOutcome.Rejected({ index, message, requestId, error })
               })
             )
           )

@@ -33,7 +33,7 @@ import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import * as CallbackToken from "./CallbackToken.js"
 
-/** Where callbacks are received; the token follows as the last path segment. @since 0.1.0 */
+/** Where callbacks are received; the token follows as the last path segment. @since 0.1.0 @category constants */
 export const DEFAULT_PATH = "/esms/callback"
 
 /**
@@ -41,11 +41,13 @@ export const DEFAULT_PATH = "/esms/callback"
  * characters; Zalo's `error_info` can grow, so there is room, but not for abuse.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const DEFAULT_MAX_URL_LENGTH = 8192
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface AppOptions {
   readonly token: Redacted.Redacted<string>
@@ -73,6 +75,7 @@ const hasBody = (headers: Readonly<Record<string, string | undefined>>) =>
  * Whether every field of a query string decodes: each `%` starts an escape, and the escapes are UTF-8.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isWellEncoded = (query: string): boolean => {
   if (!query.includes("%")) return true
@@ -88,6 +91,7 @@ export const isWellEncoded = (query: string): boolean => {
  * The receiver as an app: checks the token, decodes the report, stores it, answers.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const httpApp = (
   options: AppOptions
@@ -172,6 +176,7 @@ export const describeProblems = (problems: ReadonlyArray<DeliveryReport.Problem>
  * The callback URL for a receiver reachable at `base` (scheme, host and port, as eSMS will call it).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const callbackUrl = (
   base: string,
@@ -182,6 +187,7 @@ export const callbackUrl = (
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /** The URL to give eSMS as `CallbackUrl`: token included, so `Redacted`. */
@@ -193,6 +199,7 @@ export interface Service {
 
 /**
  * @since 0.1.0
+ * @category services
  */
 export class CallbackReceiver
   extends Context.Tag("@esms-effect/callback-receiver/CallbackReceiver")<CallbackReceiver, Service>()
@@ -200,6 +207,7 @@ export class CallbackReceiver
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface ServeOptions extends AppOptions {
   /** Default `127.0.0.1`. */
@@ -220,6 +228,7 @@ const urlHost = (hostname: string) =>
  * Runs the receiver on its own Node HTTP server for the life of the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const serve = (
   options: ServeOptions
@@ -254,6 +263,7 @@ export const serve = (
  * The receiver as a service; reports go to the `DeliveryReports` store in context.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   options: ServeOptions

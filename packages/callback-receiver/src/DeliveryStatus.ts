@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
  * The answer: what became of the message, and where that was learnt.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Answer {
   readonly smsId: string
@@ -32,6 +33,7 @@ export interface Answer {
  * One line for a person: `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`…
  *
  * @since 0.1.0
+ * @category formatting
  */
 export const describe = (answer: Answer): string => describeFate(answer.fate)
 
@@ -101,6 +103,7 @@ const isFinal = (fate: DeliveryReport.Fate) => !DeliveryReport.Fate.$is("Pending
  * eSMS cannot be asked, a stored (non-final) report is still an answer; with none, the failure is.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const lookupWith = <E, R>(
   id: string,
@@ -129,6 +132,7 @@ export const lookupWith = <E, R>(
  * {@link lookupWith} the `SendStatus` service in context.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const lookup = (
   id: string

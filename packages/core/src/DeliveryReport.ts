@@ -5,6 +5,28 @@
  * `error_info` read into Zalo's `{error, message, data}` whatever its encoding, and every field we do
  * not model kept in `extra`.
  *
+ * @example
+ * ```ts
+ * import { DeliveryReport } from "@esms-effect/core"
+ * import { Either } from "effect"
+ *
+ * const decoded = DeliveryReport.fromQueryString("SMSID=abc&SendStatus=5&SendSuccess=1&SendFailed=0")
+ * if (Either.isRight(decoded)) {
+ *   const state: string = DeliveryReport.Fate.$match(DeliveryReport.fate(decoded.right), {
+ *     Delivered: () => "delivered",
+ *     Failed: ({ zaloError }) => `failed (${zaloError ?? "no Zalo error"})`,
+ *     Rejected: () => "rejected",
+ *     Pending: ({ status }) => `pending: ${status}`
+ *   })
+ * } else {
+ *   // [{ field: "SendStatus", rule: "WholeNumber", actual: "five" }] for `SendStatus=five`
+ *   const problems: ReadonlyArray<DeliveryReport.Problem> = DeliveryReport.problems(decoded.left)
+ * }
+ *
+ * // And back: the query eSMS sends for a report.
+ * const query: string = Either.isRight(decoded) ? DeliveryReport.toQueryString(decoded.right) : ""
+ * ```
+ *
  * @since 0.1.0
  */
 import * as Data from "effect/Data"
@@ -20,6 +42,7 @@ import * as ZaloMessage from "./ZaloMessage.js"
  * (then `SendSuccess` / `SendFailed` say how), 7 sent and waiting for the report.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const sendStatusCodes = {
   1: "WaitingForApproval",
@@ -34,16 +57,18 @@ export const sendStatusCodes = {
  * `sendStatusCode`), so a new status is stored rather than refused.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const SendStatus = Schema.Literal(...Object.values(sendStatusCodes), "Unknown")
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type SendStatus = typeof SendStatus.Type
 
 /**
  * The name of a `SendStatus` code.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sendStatusFromCode = (code: number): SendStatus =>
   (sendStatusCodes as Record<number, SendStatus>)[code] ?? "Unknown"
@@ -52,6 +77,7 @@ export const sendStatusFromCode = (code: number): SendStatus =>
  * `TypeId` by its vendor code.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const typeIds = {
   1: "advertising",
@@ -68,6 +94,7 @@ export const typeIds = {
  * whatever Zalo put there (`message_id`, `user_id`, `delivery_time`, …).
  *
  * @since 0.1.0
+ * @category models
  */
 export class ZaloResult extends Schema.Class<ZaloResult>("@esms-effect/core/DeliveryReport/ZaloResult")({
   error: Schema.Number,
@@ -79,6 +106,7 @@ export class ZaloResult extends Schema.Class<ZaloResult>("@esms-effect/core/Deli
  * One delivery report.
  *
  * @since 0.1.0
+ * @category models
  */
 export class DeliveryReport extends Schema.Class<DeliveryReport>("@esms-effect/core/DeliveryReport")({
   smsId: Schema.String,
@@ -110,7 +138,7 @@ export class DeliveryReport extends Schema.Class<DeliveryReport>("@esms-effect/c
   extra: Schema.Record({ key: Schema.String, value: Schema.String })
 }) {}
 
-/** The query fields this module models; all others go to `extra`. @since 0.1.0 */
+/** The query fields this module models; all others go to `extra`. @since 0.1.0 @category constants */
 export const knownFields: ReadonlySet<string> = new Set([
   "SMSID",
   "SendStatus",
@@ -129,7 +157,7 @@ export const knownFields: ReadonlySet<string> = new Set([
   "tempid"
 ])
 
-/** Longest SMSID accepted (the vendor's are 32 to 40 characters). @since 0.1.0 */
+/** Longest SMSID accepted (the vendor's are 32 to 40 characters). @since 0.1.0 @category constants */
 export const MAX_SMSID_LENGTH = 128
 
 const tryDecode = (s: string): string | undefined => {
@@ -174,6 +202,7 @@ const TIME_SUFFIX = /____(\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2})\s*$/
  * followed by `____dd/MM/yyyy HH:mm:ss` (answered as `time`).
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const decodeErrorInfo = (
   value: string
@@ -436,6 +465,7 @@ export const toUrl = (url: string, report: DeliveryReport): string => {
  * A query string's fields, the first value of each (a repeated field does not override).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const queryRecord = (params: URLSearchParams | string): Record<string, string> => {
   const search = typeof params === "string" ? new URLSearchParams(params) : params
@@ -448,6 +478,7 @@ export const queryRecord = (params: URLSearchParams | string): Record<string, st
  * Decodes a callback's query string (with or without `?`), or its parsed parameters.
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const fromQueryString = (
   query: URLSearchParams | string
@@ -460,6 +491,7 @@ export const fromQueryString = (
  * reported an error), `none` before the result is known.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Result = "success" | "failed" | "none"
 
@@ -467,6 +499,7 @@ export type Result = "success" | "failed" | "none"
  * The counts a result is read from: a callback, or the status API's answer.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Counts {
   readonly sendStatus: SendStatus
@@ -475,7 +508,7 @@ export interface Counts {
   readonly zalo?: { readonly error: number; readonly message: string } | undefined
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category utils */
 export const result = (report: Counts): Result =>
   report.sendFailed > 0 || (report.zalo !== undefined && report.zalo.error !== 0)
     ? "failed"

@@ -28,6 +28,7 @@ import * as Http from "node:http"
  * One request the collector got.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Received {
   readonly at: number
@@ -42,6 +43,7 @@ export interface Received {
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /** Where to point a `CallbackUrl`: `http://127.0.0.1:PORT/esms/callback`. */
@@ -58,6 +60,7 @@ export interface Service {
 
 /**
  * @since 0.1.0
+ * @category services
  */
 export class CallbackCollector
   extends Context.Tag("@esms-effect/simulator/CallbackCollector")<CallbackCollector, Service>()
@@ -65,6 +68,7 @@ export class CallbackCollector
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Default `127.0.0.1`. */
@@ -81,6 +85,7 @@ export interface Options {
  * Starts the collector for the life of the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -126,6 +131,7 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
  * The collector as a service.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<CallbackCollector, HttpServerError.ServeError> =>
   Layer.scoped(CallbackCollector, serve(options))

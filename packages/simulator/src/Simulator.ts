@@ -38,22 +38,23 @@ import * as Handlers from "./internal/handlers.js"
 import * as State from "./internal/state.js"
 import * as Wire from "./internal/wire.js"
 
-/** Where eSMS's JSON endpoints live below the host. @since 0.1.0 */
+/** Where eSMS's JSON endpoints live below the host. @since 0.1.0 @category constants */
 export const PATH_PREFIX = "/MainService.svc/json"
 
-/** The send endpoint (a request without the trailing slash is accepted too). @since 0.1.0 */
+/** The send endpoint (a request without the trailing slash is accepted too). @since 0.1.0 @category constants */
 export const SEND_PATH = `${PATH_PREFIX}${SendRequest.PATH}` as const
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category constants */
 export const STATUS_PATH = `${PATH_PREFIX}/GetSendStatus`
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category constants */
 export const BALANCE_PATH = `${PATH_PREFIX}/GetBalance_json`
 
 /**
  * A Zalo Official Account registered with an eSMS account.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface OaRegistration {
   readonly oaid: string
@@ -65,6 +66,7 @@ export interface OaRegistration {
  * An eSMS account the simulator knows.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Account {
   readonly apiKey: string | Redacted.Redacted<string>
@@ -80,6 +82,7 @@ export interface Account {
  * A Zalo error for a recipient who cannot receive (the `error` and `message` of `error_info`).
  *
  * @since 0.1.0
+ * @category models
  */
 export type ZaloError = State.ZaloError
 
@@ -88,6 +91,7 @@ export type ZaloError = State.ZaloError
  * (`1000000000000000799`, answers 799). Safe to print.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultAccount: Account = {
   apiKey: "SIMULATOR-API-KEY",
@@ -101,6 +105,7 @@ export const defaultAccount: Account = {
  * Recipients who always fail delivery with a Zalo error (the last digits are the error code).
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaultFailingRecipients: Readonly<Record<string, ZaloError>> = {
   "9000000000000000213": { error: -213, message: "User has not followed the OA" },
@@ -113,6 +118,7 @@ export const defaultFailingRecipients: Readonly<Record<string, ZaloError>> = {
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Default `[defaultAccount]`. */
@@ -145,6 +151,7 @@ export interface Options {
  * The defaults of {@link Options}.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaults = {
   price: 60,
@@ -163,39 +170,43 @@ export const defaults = {
  * `<redacted>`; `status` is `undefined` when the connection was dropped.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Attempt = State.Attempt
 
-/** Which endpoint a request was for. @since 0.1.0 */
+/** Which endpoint a request was for. @since 0.1.0 @category models */
 export type Endpoint = State.Endpoint
 
 /**
  * An accepted message. `status` is `Pending` until the delivery result (after `callbackDelay`).
  *
  * @since 0.1.0
+ * @category models
  */
 export type Message = State.Message
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type MessageStatus = State.MessageStatus
 
 /**
  * One try at calling a `CallbackUrl`: `attempt` counts from 1; `url` is the full URL called.
  *
  * @since 0.1.0
+ * @category models
  */
 export type CallbackAttempt = State.CallbackAttempt
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type CallbackOutcome = State.CallbackOutcome
 
-/** A queued fault and how many more send requests it applies to. @since 0.1.0 */
+/** A queued fault and how many more send requests it applies to. @since 0.1.0 @category models */
 export type PendingFault = State.PendingFault
 
 /**
  * Everything the simulator holds, at one instant.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Snapshot {
   readonly attempts: ReadonlyArray<Attempt>
@@ -208,6 +219,7 @@ export interface Snapshot {
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /** `http://127.0.0.1:PORT/MainService.svc/json`: give it to a client as its base URL. */
@@ -247,6 +259,7 @@ export interface Service {
 
 /**
  * @since 0.1.0
+ * @category services
  */
 export class Simulator extends Context.Tag("@esms-effect/simulator/Simulator")<Simulator, Service>() {}
 
@@ -263,6 +276,7 @@ const toSnapshot = (state: State.State): Snapshot => ({
  * {@link Options}, plus what a server that mounts the routes itself knows about where they are.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface MakeOptions extends Options {
   /** What `Service.baseUrl` reports. Default {@link PATH_PREFIX} (a relative URL). */
@@ -276,6 +290,7 @@ export interface MakeOptions extends Options {
  * {@link layer}). Callbacks go through the `HttpClient` in context.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
@@ -371,6 +386,7 @@ const urlHost = (hostname: string) =>
  * Starts the server on `host:port` (default 127.0.0.1 and a free port) for the life of the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -394,6 +410,7 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
  * The simulator listening on loopback (a free port unless `port` is given), as a service.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<Simulator, HttpServerError.ServeError> =>
   Layer.scoped(Simulator, serve(options))
@@ -402,6 +419,7 @@ export const layer = (options: Options = {}): Layer.Layer<Simulator, HttpServerE
  * The routes of the `Simulator` in context, as an app to mount in another server.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const httpApp: HttpApp.Default<HttpServerError.RouteNotFound, Simulator | HttpServerRequest.HttpServerRequest> =
   Effect.flatMap(Simulator, (simulator) => simulator.router)

@@ -34,7 +34,7 @@ import type * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as SchemaAST from "effect/SchemaAST"
+import * as Codec from "./internal/deliveryQuery.js"
 import * as ZaloMessage from "./ZaloMessage.js"
 
 /**
@@ -158,43 +158,7 @@ export const knownFields: ReadonlySet<string> = new Set([
 ])
 
 /** Longest SMSID accepted (the vendor's are 32 to 40 characters). @since 0.1.0 @category constants */
-export const MAX_SMSID_LENGTH = 128
-
-const tryDecode = (s: string): string | undefined => {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return undefined
-  }
-}
-
-const tryJson = (s: string): unknown => {
-  try {
-    return JSON.parse(s)
-  } catch {
-    return undefined
-  }
-}
-
-const asZaloResult = (u: unknown): ZaloResult | undefined => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return undefined
-  const { data, error, message } = u as Record<string, unknown>
-  const code = typeof error === "number"
-    ? error
-    : typeof error === "string" && error.trim() !== ""
-    ? Number(error)
-    : NaN
-  if (!Number.isFinite(code)) return undefined
-  return new ZaloResult({
-    error: code,
-    message: typeof message === "string" ? message : "",
-    ...(typeof data === "object" && data !== null && !Array.isArray(data)
-      ? { data: data as Record<string, unknown> }
-      : {})
-  }, true)
-}
-
-const TIME_SUFFIX = /____(\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2})\s*$/
+export const MAX_SMSID_LENGTH = Codec.MAX_SMSID_LENGTH
 
 /**
  * Reads Zalo's result from an `error_info` value as a query parser hands it over (decoded once):
@@ -206,67 +170,15 @@ const TIME_SUFFIX = /____(\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2})\s*$/
  */
 export const decodeErrorInfo = (
   value: string
-): Option.Option<{ readonly result: ZaloResult; readonly time: string | undefined }> => {
-  let current: string | undefined = value
-  for (let round = 0; round < 4 && current !== undefined; round++) {
-    const [json] = current.split("____", 1) as [string]
-    const time = TIME_SUFFIX.exec(current)?.[1]
-    let parsed = tryJson(json)
-    if (typeof parsed === "string") parsed = tryJson(parsed)
-    const result = asZaloResult(parsed)
-    if (result !== undefined) return Option.some({ result, time })
-    const next = tryDecode(current)
-    current = next === current ? undefined : next
-  }
-  return Option.none()
-}
+): Option.Option<{ readonly result: ZaloResult; readonly time: string | undefined }> =>
+  Option.map(
+    Option.fromNullable(Codec.readErrorInfo(value)),
+    ({ result, time }) => ({ result: new ZaloResult(result, true), time })
+  )
 
 type Query = Readonly<Record<string, string>>
 
-// The field schemas of the query. A value is trimmed first; a blank one was dropped before (eSMS leaves
-// fields empty rather than out). Each rule carries its name as `identifier`, read back by `problems`.
-const rule = (name: Rule) => ({ identifier: name })
-
-const WholeNumber = Schema.compose(
-  Schema.Trim.pipe(Schema.pattern(/^-?\d{1,15}$/, rule("WholeNumber"))),
-  Schema.NumberFromString
-)
-const Count = WholeNumber.pipe(Schema.nonNegative(rule("NonNegative")))
-const Price = Schema.compose(
-  Schema.Trim.pipe(Schema.pattern(/^-?\d{1,15}(\.\d{1,10})?$/, rule("Number"))),
-  Schema.NumberFromString
-)
-const SmsId = Schema.Trim.pipe(
-  Schema.maxLength(MAX_SMSID_LENGTH, rule("TooLong")),
-  // eslint-disable-next-line no-control-regex
-  Schema.pattern(/^[^\u0000-\u001f\u007f]*$/, rule("ControlCharacters"))
-)
-const optionalWith = <A>(schema: Schema.Schema<A, string>) => Schema.optionalWith(schema, { exact: true })
-
-const Fields = Schema.Struct({
-  SMSID: SmsId,
-  SendStatus: WholeNumber,
-  SendSuccess: Schema.optionalWith(Count, { default: () => 0 }),
-  SendFailed: Schema.optionalWith(Count, { default: () => 0 }),
-  TotalReceiver: Schema.optionalWith(Count, { default: () => 0 }),
-  TotalSent: Schema.optionalWith(Count, { default: () => 0 }),
-  TotalPrice: Schema.optionalWith(Price, { default: () => 0 }),
-  TypeId: optionalWith(WholeNumber),
-  telcoid: optionalWith(WholeNumber),
-  RequestId: optionalWith(Schema.Trim),
-  phonenumber: optionalWith(Schema.Trim),
-  partnerids: optionalWith(Schema.Trim),
-  error_info: optionalWith(Schema.Trim),
-  oaid: optionalWith(Schema.Trim),
-  tempid: optionalWith(Schema.Trim)
-})
-
-const decodeFields = ParseResult.decodeUnknown(Fields, { errors: "all", onExcessProperty: "ignore" })
-
-const withoutBlanks = (query: Query): Query =>
-  Object.fromEntries(Object.entries(query).filter(([, value]) => value.trim() !== ""))
-
-const toReport = (fields: typeof Fields.Type, query: Query): DeliveryReport => {
+const toReport = (fields: typeof Codec.Fields.Type, query: Query): DeliveryReport => {
   const zalo = fields.error_info === undefined ? Option.none() : decodeErrorInfo(fields.error_info)
   const optional = <K extends string, V>(key: K, value: V | undefined) =>
     (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: V }
@@ -331,55 +243,11 @@ export const DeliveryReportFromQuery: Schema.Schema<DeliveryReport, Query> = Sch
   Schema.typeSchema(DeliveryReport),
   {
     strict: true,
-    decode: (query, options) => ParseResult.map(decodeFields(withoutBlanks(query), options), (f) => toReport(f, query)),
+    decode: (query, options) =>
+      ParseResult.map(Codec.decodeFields(Codec.withoutBlanks(query), options), (f) => toReport(f, query)),
     encode: (report) => ParseResult.succeed(encodeReport(report))
   }
 )
-
-/**
- * The rule a query field breaks: `Required` (missing or empty), `WholeNumber`, `NonNegative`,
- * `Number` (a price), `TooLong` (over {@link MAX_SMSID_LENGTH}), `ControlCharacters`.
- *
- * @since 0.1.0
- * @category errors
- */
-export type Rule = "Required" | "WholeNumber" | "NonNegative" | "Number" | "TooLong" | "ControlCharacters"
-
-/**
- * One broken rule of a refused query: the field, the rule, the value received (absent for `Required`).
- *
- * @since 0.1.0
- * @category errors
- */
-export interface Problem {
-  readonly field: string
-  readonly rule: Rule
-  readonly actual?: string | undefined
-}
-
-const ruleOf = (ast: SchemaAST.AST): Rule | undefined =>
-  Option.getOrUndefined(SchemaAST.getIdentifierAnnotation(ast)) as Rule | undefined
-
-const collect = (issue: ParseResult.ParseIssue, field: string, out: Array<Problem>): void => {
-  switch (issue._tag) {
-    case "Pointer":
-      return collect(issue.issue, Array.isArray(issue.path) ? issue.path.join(".") : String(issue.path), out)
-    case "Composite":
-      for (const inner of Array.isArray(issue.issues) ? issue.issues : [issue.issues]) collect(inner, field, out)
-      return
-    case "Missing":
-      return void out.push({ field, rule: "Required" })
-    case "Refinement": {
-      const rule = issue.kind === "Predicate" ? ruleOf(issue.ast) : undefined
-      if (rule === undefined) return collect(issue.issue, field, out)
-      return void out.push({ field, rule, actual: String(issue.actual) })
-    }
-    case "Transformation":
-      return collect(issue.issue, field, out)
-    default:
-      return
-  }
-}
 
 /**
  * Why {@link DeliveryReportFromQuery} refused a query, one {@link Problem} per broken field, in the
@@ -388,11 +256,24 @@ const collect = (issue: ParseResult.ParseIssue, field: string, out: Array<Proble
  * @since 0.1.0
  * @category errors
  */
-export const problems = (error: ParseResult.ParseError): ReadonlyArray<Problem> => {
-  const out: Array<Problem> = []
-  collect(error.issue, "", out)
-  return out
-}
+export const problems = (error: ParseResult.ParseError): ReadonlyArray<Problem> => Codec.problems(error.issue)
+
+/**
+ * The rule a query field breaks: `Required` (missing or empty), `WholeNumber`, `NonNegative`,
+ * `Number` (a price), `TooLong` (over {@link MAX_SMSID_LENGTH}), `ControlCharacters`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Rule = Codec.Rule
+
+/**
+ * One broken rule of a refused query: the field, the rule, the value received (absent for `Required`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Problem = Codec.Problem
 
 /**
  * How `error_info` is written. The vendor's samples for TypeId 26 encode the Zalo JSON twice and

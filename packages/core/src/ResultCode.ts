@@ -120,9 +120,9 @@ const make = <const C extends KnownCode>(code: C) => <Self>(): ResultCodeClass<S
   const info: ResultCodeInfo = table[code]
   const Base = Schema.TaggedError<Self>(`@esms-effect/core/${info.tag}`)(info.tag, resultFields(code, info.description))
   // The declared return type names the tag and fields, which TypeScript cannot resolve from `table[C]` here.
-  const Class = class extends (Base as any) {
+  const Class = class extends (Base as unknown as new(props: object) => { readonly errorMessage?: string }) {
     get message(): string {
-      return describe(code, info.tag, info.description, (this as any).errorMessage)
+      return describe(code, info.tag, info.description, this.errorMessage)
     }
   } as unknown as ResultCodeClass<Self, C>
   return Class

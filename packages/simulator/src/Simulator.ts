@@ -199,6 +199,14 @@ export type CallbackAttempt = State.CallbackAttempt
 /** @since 0.1.0 @category models */
 export type CallbackOutcome = State.CallbackOutcome
 
+/**
+ * The constructors of {@link CallbackOutcome}, and its `$is` / `$match`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const CallbackOutcome = State.CallbackOutcome
+
 /** A queued fault and how many more send requests it applies to. @since 0.1.0 @category models */
 export type PendingFault = State.PendingFault
 

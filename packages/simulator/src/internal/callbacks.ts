@@ -45,8 +45,10 @@ export const make = (
       Effect.timeoutFail({ duration: settings.callbackTimeout, onTimeout: () => "TimedOut" as const }),
       Effect.match({
         onFailure: (error): State.CallbackOutcome =>
-          error === "TimedOut" ? { _tag: "TimedOut" } : { _tag: "Failed", detail: describeCause(error) },
-        onSuccess: (status): State.CallbackOutcome => ({ _tag: "Answered", status })
+          error === "TimedOut"
+            ? State.CallbackOutcome.TimedOut()
+            : State.CallbackOutcome.Failed({ detail: describeCause(error) }),
+        onSuccess: (status) => State.CallbackOutcome.Answered({ status })
       })
     )
 
@@ -64,7 +66,7 @@ export const make = (
         yield* Effect.logDebug("callback", outcome._tag).pipe(
           Effect.annotateLogs({ smsId: message.smsId, attempt })
         )
-        if (outcome._tag !== "TimedOut") return
+        if (!State.CallbackOutcome.$is("TimedOut")(outcome)) return
       }
     })
 

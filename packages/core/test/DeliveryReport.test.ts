@@ -39,8 +39,11 @@ describe("DeliveryReport", () => {
     assert.deepStrictEqual(DeliveryReport.fate(report), Fate.Failed({ zaloError: undefined, zaloMessage: undefined }))
   })
 
-  it("advertising: a large price", () => {
+  it("advertising: a large price; Zalo consulting: TypeId 26 at 60", () => {
     assert.strictEqual(sample("advertising").totalPrice, 696987)
+    const consulting = sample("Zalo consulting (encoded twice, with time)")
+    assert.strictEqual(consulting.totalPrice, 60)
+    assert.strictEqual(consulting.typeId, 26)
   })
 
   it("Zalo -114: error_info as a JSON string holding Zalo's JSON", () => {
@@ -63,6 +66,7 @@ describe("DeliveryReport", () => {
       assert.strictEqual(report.zalo?.error, 0)
       assert.strictEqual(report.zalo?.message, "Success")
       assert.strictEqual(report.zaloTime, "24/04/2024 16:58:01")
+      assert.strictEqual(report.zaloMessageId, "e1a60e8890be9de4c4ab")
       assert.isTrue(Fate.$is("Delivered")(DeliveryReport.fate(report)))
     })
   }

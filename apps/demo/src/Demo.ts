@@ -9,9 +9,9 @@
  *
  * @since 0.1.0
  */
-import { Credentials } from "@esms-effect/core"
+import { Credentials, DeliveryReport } from "@esms-effect/core"
 import { EsmsClient, NodeEsmsClient } from "@esms-effect/http-client"
-import { CallbackReceiver, DeliveryCallback, Simulator } from "@esms-effect/simulator"
+import { CallbackCollector, Simulator } from "@esms-effect/simulator"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -49,10 +49,10 @@ const CALLBACK_WAIT = "5 seconds"
 /** The next callback for this SMSID (others are skipped), or a DemoError after a few seconds. */
 const awaitCallback = (smsId: string) =>
   Effect.gen(function*() {
-    const receiver = yield* CallbackReceiver.CallbackReceiver
+    const receiver = yield* CallbackCollector.CallbackCollector
     while (true) {
       const received = yield* receiver.take
-      if (received.callback.smsId === smsId) return received
+      if (received.report?.smsId === smsId) return { ...received, report: received.report }
     }
   }).pipe(
     Effect.timeoutFail({
@@ -61,10 +61,13 @@ const awaitCallback = (smsId: string) =>
     })
   )
 
+const isDelivered = (report: DeliveryReport.DeliveryReport) =>
+  DeliveryReport.Fate.$is("Delivered")(DeliveryReport.fate(report))
+
 const step = (n: number, text: string) => Console.log(`${n}. ${text}`)
 const detail = (text: string) => Console.log(`   ${text}`)
 
-const describeCallback = (received: CallbackReceiver.Received) => {
+const describeCallback = (received: CallbackCollector.Received) => {
   const q = received.query
   return `<- GET ${new URL(received.url, "http://x").pathname}  SMSID=${q.SMSID} SendStatus=${q.SendStatus} ` +
     `SendSuccess=${q.SendSuccess} SendFailed=${q.SendFailed}`
@@ -78,7 +81,7 @@ const describeCallback = (received: CallbackReceiver.Received) => {
  */
 export const program = Effect.gen(function*() {
   const simulator = yield* Simulator.Simulator
-  const receiver = yield* CallbackReceiver.CallbackReceiver
+  const receiver = yield* CallbackCollector.CallbackCollector
   const client = yield* EsmsClient.EsmsClient
   const photo = simulator.imageUrl("jpeg")
 
@@ -103,10 +106,10 @@ export const program = Effect.gen(function*() {
   yield* step(4, "Wait for the delivery callback")
   const delivered = yield* awaitCallback(smsId)
   yield* detail(describeCallback(delivered))
-  if (!DeliveryCallback.isDelivered(delivered.callback)) {
+  if (!isDelivered(delivered.report)) {
     return yield* new DemoError({ reason: `message ${smsId} was not delivered` })
   }
-  yield* detail(`-> delivered ✓  (Zalo message id ${delivered.callback.zaloMessageId ?? "?"})`)
+  yield* detail(`-> delivered ✓  (Zalo message id ${delivered.report.zaloMessageId ?? "?"})`)
 
   yield* step(5, "Send a product photo of 1.5 MB (eSMS takes jpg and png up to 1 MB)")
   yield* client.sendZaloImage({
@@ -150,9 +153,9 @@ export const program = Effect.gen(function*() {
   yield* detail(`-> accepted by eSMS: SMSID ${failedId}`)
   const failed = yield* awaitCallback(failedId)
   yield* detail(describeCallback(failed))
-  const zalo = failed.callback.zaloResult
+  const zalo = failed.report.zalo
   yield* detail(
-    DeliveryCallback.isDelivered(failed.callback)
+    isDelivered(failed.report)
       ? "-> unexpectedly delivered"
       : `-> not delivered ✗  Zalo error ${zalo?.error ?? "?"}: "${zalo?.message ?? "unknown"}"`
   )
@@ -175,7 +178,7 @@ export const layer = Layer.unwrapEffect(
     Simulator.Simulator,
     (simulator) => NodeEsmsClient.layer({ credentials, baseUrl: simulator.baseUrl, checkImage: true })
   )
-).pipe(Layer.provideMerge(Layer.merge(Simulator.layer(), CallbackReceiver.layer())))
+).pipe(Layer.provideMerge(Layer.merge(Simulator.layer(), CallbackCollector.layer())))
 
 /**
  * The whole demo: on failure, one readable line on stderr (no stack trace), then the failure.

@@ -33,7 +33,7 @@ import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
 import * as CallbackToken from "./CallbackToken.js"
 
-/** Where callbacks are received; the token follows as the last path segment. @since 0.1.0 */
+/** Where callbacks are received; the token follows as the last path segment. @since 0.1.0 @category constants */
 export const DEFAULT_PATH = "/esms/callback"
 
 /**
@@ -41,11 +41,13 @@ export const DEFAULT_PATH = "/esms/callback"
  * characters; Zalo's `error_info` can grow, so there is room, but not for abuse.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const DEFAULT_MAX_URL_LENGTH = 8192
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface AppOptions {
   readonly token: Redacted.Redacted<string>
@@ -73,6 +75,7 @@ const hasBody = (headers: Readonly<Record<string, string | undefined>>) =>
  * Whether every field of a query string decodes: each `%` starts an escape, and the escapes are UTF-8.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isWellEncoded = (query: string): boolean => {
   if (!query.includes("%")) return true
@@ -88,6 +91,7 @@ export const isWellEncoded = (query: string): boolean => {
  * The receiver as an app: checks the token, decodes the report, stores it, answers.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const httpApp = (
   options: AppOptions
@@ -118,7 +122,10 @@ export const httpApp = (
     const decoded = DeliveryReport.fromQueryString(params)
     if (Either.isLeft(decoded)) {
       yield* Effect.logDebug("callback refused: not a delivery report")
-      return answer(400, `Not a delivery report: ${decoded.left.message.slice(0, 300)}`)
+      return answer(
+        400,
+        `Not a delivery report: ${describeProblems(DeliveryReport.problems(decoded.left)).slice(0, 300)}`
+      )
     }
     const report = decoded.right
     const stored = yield* DeliveryReports.DeliveryReports.pipe(Effect.flatMap((store) => store.record(report)))
@@ -139,10 +146,37 @@ export const httpApp = (
   )
 }
 
+const quoted = (actual: string | undefined) => JSON.stringify((actual ?? "").slice(0, 40))
+
+/**
+ * A refused query's problems as one line for the caller: `SendStatus must be a whole number, got "five"; …`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeProblems = (problems: ReadonlyArray<DeliveryReport.Problem>): string =>
+  problems.map(({ actual, field, rule }) => {
+    switch (rule) {
+      case "Required":
+        return `${field} is required`
+      case "WholeNumber":
+        return `${field} must be a whole number, got ${quoted(actual)}`
+      case "NonNegative":
+        return `${field} must not be negative`
+      case "Number":
+        return `${field} must be a number, got ${quoted(actual)}`
+      case "TooLong":
+        return `${field} is longer than ${DeliveryReport.MAX_SMSID_LENGTH} characters`
+      case "ControlCharacters":
+        return `${field} has control characters`
+    }
+  }).join("; ")
+
 /**
  * The callback URL for a receiver reachable at `base` (scheme, host and port, as eSMS will call it).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const callbackUrl = (
   base: string,
@@ -153,6 +187,7 @@ export const callbackUrl = (
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /** The URL to give eSMS as `CallbackUrl`: token included, so `Redacted`. */
@@ -164,6 +199,7 @@ export interface Service {
 
 /**
  * @since 0.1.0
+ * @category services
  */
 export class CallbackReceiver
   extends Context.Tag("@esms-effect/callback-receiver/CallbackReceiver")<CallbackReceiver, Service>()
@@ -171,6 +207,7 @@ export class CallbackReceiver
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface ServeOptions extends AppOptions {
   /** Default `127.0.0.1`. */
@@ -188,6 +225,7 @@ export interface ServeOptions extends AppOptions {
  * Runs the receiver on its own Node HTTP server for the life of the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const serve = (
   options: ServeOptions
@@ -222,6 +260,7 @@ export const serve = (
  * The receiver as a service; reports go to the `DeliveryReports` store in context.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   options: ServeOptions

@@ -12,10 +12,10 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
 
-/** Shortest token accepted from `ESMS_CALLBACK_TOKEN`. @since 0.1.0 */
+/** Shortest token accepted from `ESMS_CALLBACK_TOKEN`. @since 0.1.0 @category constants */
 export const MIN_LENGTH = 16
 
-/** Longest token accepted. @since 0.1.0 */
+/** Longest token accepted. @since 0.1.0 @category constants */
 export const MAX_LENGTH = 256
 
 const URL_SAFE = /^[A-Za-z0-9._~-]+$/
@@ -24,6 +24,7 @@ const URL_SAFE = /^[A-Za-z0-9._~-]+$/
  * A fresh token: 32 random bytes, base64url (43 characters).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const generate = (): Redacted.Redacted<string> => Redacted.make(Crypto.randomBytes(32).toString("base64url"))
 
@@ -31,6 +32,7 @@ export const generate = (): Redacted.Redacted<string> => Redacted.make(Crypto.ra
  * Why a token cannot be used, if it cannot.
  *
  * @since 0.1.0
+ * @category validation
  */
 export const problem = (token: string): string | undefined =>
   token.length < MIN_LENGTH
@@ -46,6 +48,7 @@ export const problem = (token: string): string | undefined =>
  * keeps the callback URL stable across restarts, which messages sent earlier still point to.
  *
  * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<Redacted.Redacted<string>> = Config.option(
   Config.redacted("ESMS_CALLBACK_TOKEN")
@@ -67,6 +70,7 @@ const digest = (value: string) => Crypto.createHash("sha256").update(value, "utf
  * are hashed first, so their lengths do not leak either).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const matches = (token: Redacted.Redacted<string>, candidate: string): boolean =>
   Crypto.timingSafeEqual(digest(Redacted.value(token)), digest(candidate))

@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
  * The answer: what became of the message, and where that was learnt.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Answer {
   readonly smsId: string
@@ -32,8 +33,48 @@ export interface Answer {
  * One line for a person: `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`…
  *
  * @since 0.1.0
+ * @category formatting
  */
-export const describe = (answer: Answer): string => DeliveryReport.describeFate(answer.fate)
+export const describe = (answer: Answer): string => describeFate(answer.fate)
+
+/**
+ * Zalo's error codes seen in `error_info`, as a person reads them.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const zaloErrors: Readonly<Record<number, string>> = {
+  [-114]: "user is inactive, rejected the message, or uses an outdated Zalo version",
+  [-213]: "user has not followed the OA",
+  [-230]: "user has not interacted with the OA in the last 7 days"
+}
+
+const pendingText: Record<DeliveryReport.SendStatus, string> = {
+  WaitingForApproval: "waiting for approval",
+  WaitingToSend: "waiting to send",
+  Rejected: "rejected by eSMS",
+  Finished: "finished, with no result counted yet",
+  SentAwaitingReport: "sent, waiting for the report",
+  Unknown: "waiting (status not documented by eSMS)"
+}
+
+/**
+ * One line for a person: `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`, …
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const describeFate: (fate: DeliveryReport.Fate) => string = DeliveryReport.Fate.$match({
+  Delivered: () => "delivered",
+  Rejected: () => "rejected by eSMS",
+  Pending: ({ status }) => pendingText[status],
+  Failed: ({ zaloError, zaloMessage }) => {
+    if (zaloError === undefined) return "failed"
+    const reason = zaloErrors[zaloError] ??
+      (zaloMessage === undefined || zaloMessage === "" ? "Zalo error" : zaloMessage)
+    return `failed: ${reason} (${zaloError})`
+  }
+})
 
 const fromStored = (stored: DeliveryReports.Stored): Answer => ({
   smsId: stored.report.smsId,
@@ -53,7 +94,7 @@ const fromStatus = (report: SendStatus.SendStatusReport, requestId: string | und
   zalo: undefined
 })
 
-const isFinal = (fate: DeliveryReport.Fate) => fate._tag !== "Pending"
+const isFinal = (fate: DeliveryReport.Fate) => !DeliveryReport.Fate.$is("Pending")(fate)
 
 /**
  * Looks a message up by SMSID or RequestId. `remote` gives the `GetSendStatus` client and is only
@@ -62,6 +103,7 @@ const isFinal = (fate: DeliveryReport.Fate) => fate._tag !== "Pending"
  * eSMS cannot be asked, a stored (non-final) report is still an answer; with none, the failure is.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const lookupWith = <E, R>(
   id: string,
@@ -90,6 +132,7 @@ export const lookupWith = <E, R>(
  * {@link lookupWith} the `SendStatus` service in context.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const lookup = (
   id: string

@@ -11,7 +11,7 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Net from "node:net"
-import { CallbackReceiver, CallbackToken } from "../src/index.js"
+import { CallbackReceiver, CallbackToken, DeliveryStatus } from "../src/index.js"
 import { callbackPath, layer, request, tempStoreFile, TOKEN } from "./Fixtures.js"
 
 // The vendor's Zalo consulting sample (error_info encoded twice, with a time) and its -114 sample.
@@ -47,7 +47,7 @@ describe("CallbackReceiver", () => {
       const answer = yield* get(callbackPath(consulting))
       assert.deepStrictEqual(answer, { status: 200, body: "OK" })
       const stored = Option.getOrThrow(yield* store.latest("7d11c87a22934df390f73ec59d8defd6205"))
-      assert.strictEqual(DeliveryReport.describeFate(DeliveryReport.fate(stored.report)), "delivered")
+      assert.strictEqual(DeliveryStatus.describeFate(DeliveryReport.fate(stored.report)), "delivered")
       assert.strictEqual(stored.report.zalo?.data?.message_id, "e1a60e8890be9de4c4ab")
     }))
 
@@ -113,6 +113,11 @@ describe("CallbackReceiver", () => {
       for (const query of garbage) {
         assert.strictEqual((yield* get(callbackPath(query))).status, 400, query)
       }
+      // The refusal says which field breaks which rule (core's structured problems, phrased here).
+      assert.strictEqual(
+        (yield* get(callbackPath("SMSID=x&SendStatus=five"))).body,
+        "Not a delivery report: SendStatus must be a whole number, got \"five\""
+      )
       assert.strictEqual((yield* request(receiver.port, callbackPath(consulting), { method: "POST" })).status, 405)
       assert.strictEqual(
         (yield* request(receiver.port, callbackPath(consulting), { method: "PUT", body: "x".repeat(10_000) })).status,

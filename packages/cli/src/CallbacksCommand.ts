@@ -8,7 +8,7 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
-import { CallbackReceiver, CallbackToken } from "@esms-effect/callback-receiver"
+import { CallbackReceiver, CallbackToken, DeliveryStatus } from "@esms-effect/callback-receiver"
 import { DeliveryReport, Network } from "@esms-effect/core"
 import { DeliveryReports } from "@esms-effect/store"
 import * as Config from "effect/Config"
@@ -103,7 +103,7 @@ export const banner = (listening: string, storeFile: string): string =>
  */
 export const reportLine = (report: DeliveryReport.DeliveryReport): string =>
   TerminalText.line(
-    `callback received: ${DeliveryReport.describeFate(DeliveryReport.fate(report))} — SMSID ${report.smsId}` +
+    `callback received: ${DeliveryStatus.describeFate(DeliveryReport.fate(report))} — SMSID ${report.smsId}` +
       (report.requestId === undefined ? "" : `, RequestId ${report.requestId}`)
   )
 

@@ -17,6 +17,7 @@ const SPACE_OR_CONTROL = /[\s\p{Cc}\p{Cf}\p{Cs}]/u
  * scrubber would know. The text never quotes the value.
  *
  * @since 0.1.0
+ * @category validation
  */
 export const problem = (value: string): string | undefined =>
   value.length === 0
@@ -33,6 +34,7 @@ const Key = Schema.String.pipe(
  * ApiKey and SecretKey from eSMS, and the Zalo Official Account id (OAID) registered with eSMS.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Credentials extends Schema.Class<Credentials>("@esms-effect/core/Credentials")({
   apiKey: Schema.Redacted(Key),
@@ -44,6 +46,7 @@ export class Credentials extends Schema.Class<Credentials>("@esms-effect/core/Cr
  * Builds credentials from plain strings, wrapping the keys at once.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (input: {
   readonly apiKey: string | Redacted.Redacted<string>
@@ -197,6 +200,7 @@ const replaceAll = (text: string, { regex, widen }: Matcher): string => {
  * through our errors. Not recognised: a key reversed, or transformed in other ways.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const scrub = (credentials: Keys, text: string): string => {
   let scrubbed = text

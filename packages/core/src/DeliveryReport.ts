@@ -5,19 +5,44 @@
  * `error_info` read into Zalo's `{error, message, data}` whatever its encoding, and every field we do
  * not model kept in `extra`.
  *
+ * @example
+ * ```ts
+ * import { DeliveryReport } from "@esms-effect/core"
+ * import { Either } from "effect"
+ *
+ * const decoded = DeliveryReport.fromQueryString("SMSID=abc&SendStatus=5&SendSuccess=1&SendFailed=0")
+ * if (Either.isRight(decoded)) {
+ *   const state: string = DeliveryReport.Fate.$match(DeliveryReport.fate(decoded.right), {
+ *     Delivered: () => "delivered",
+ *     Failed: ({ zaloError }) => `failed (${zaloError ?? "no Zalo error"})`,
+ *     Rejected: () => "rejected",
+ *     Pending: ({ status }) => `pending: ${status}`
+ *   })
+ * } else {
+ *   // [{ field: "SendStatus", rule: "WholeNumber", actual: "five" }] for `SendStatus=five`
+ *   const problems: ReadonlyArray<DeliveryReport.Problem> = DeliveryReport.problems(decoded.left)
+ * }
+ *
+ * // And back: the query eSMS sends for a report.
+ * const query: string = Either.isRight(decoded) ? DeliveryReport.toQueryString(decoded.right) : ""
+ * ```
+ *
  * @since 0.1.0
  */
-import * as Either from "effect/Either"
+import * as Data from "effect/Data"
+import type * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as SchemaAST from "effect/SchemaAST"
+import * as Codec from "./internal/deliveryQuery.js"
+import * as ZaloMessage from "./ZaloMessage.js"
 
 /**
  * `SendStatus` by its vendor code: 1 waiting for approval, 2 waiting to send, 4 rejected, 5 finished
  * (then `SendSuccess` / `SendFailed` say how), 7 sent and waiting for the report.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const sendStatusCodes = {
   1: "WaitingForApproval",
@@ -32,16 +57,18 @@ export const sendStatusCodes = {
  * `sendStatusCode`), so a new status is stored rather than refused.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const SendStatus = Schema.Literal(...Object.values(sendStatusCodes), "Unknown")
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type SendStatus = typeof SendStatus.Type
 
 /**
  * The name of a `SendStatus` code.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sendStatusFromCode = (code: number): SendStatus =>
   (sendStatusCodes as Record<number, SendStatus>)[code] ?? "Unknown"
@@ -50,6 +77,7 @@ export const sendStatusFromCode = (code: number): SendStatus =>
  * `TypeId` by its vendor code.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const typeIds = {
   1: "advertising",
@@ -66,6 +94,7 @@ export const typeIds = {
  * whatever Zalo put there (`message_id`, `user_id`, `delivery_time`, …).
  *
  * @since 0.1.0
+ * @category models
  */
 export class ZaloResult extends Schema.Class<ZaloResult>("@esms-effect/core/DeliveryReport/ZaloResult")({
   error: Schema.Number,
@@ -77,6 +106,7 @@ export class ZaloResult extends Schema.Class<ZaloResult>("@esms-effect/core/Deli
  * One delivery report.
  *
  * @since 0.1.0
+ * @category models
  */
 export class DeliveryReport extends Schema.Class<DeliveryReport>("@esms-effect/core/DeliveryReport")({
   smsId: Schema.String,
@@ -108,7 +138,7 @@ export class DeliveryReport extends Schema.Class<DeliveryReport>("@esms-effect/c
   extra: Schema.Record({ key: Schema.String, value: Schema.String })
 }) {}
 
-/** The query fields this module models; all others go to `extra`. @since 0.1.0 */
+/** The query fields this module models; all others go to `extra`. @since 0.1.0 @category constants */
 export const knownFields: ReadonlySet<string> = new Set([
   "SMSID",
   "SendStatus",
@@ -127,44 +157,8 @@ export const knownFields: ReadonlySet<string> = new Set([
   "tempid"
 ])
 
-/** Longest SMSID accepted (the vendor's are 32 to 40 characters). @since 0.1.0 */
-export const MAX_SMSID_LENGTH = 128
-
-const tryDecode = (s: string): string | undefined => {
-  try {
-    return decodeURIComponent(s)
-  } catch {
-    return undefined
-  }
-}
-
-const tryJson = (s: string): unknown => {
-  try {
-    return JSON.parse(s)
-  } catch {
-    return undefined
-  }
-}
-
-const asZaloResult = (u: unknown): ZaloResult | undefined => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) return undefined
-  const { data, error, message } = u as Record<string, unknown>
-  const code = typeof error === "number"
-    ? error
-    : typeof error === "string" && error.trim() !== ""
-    ? Number(error)
-    : NaN
-  if (!Number.isFinite(code)) return undefined
-  return new ZaloResult({
-    error: code,
-    message: typeof message === "string" ? message : "",
-    ...(typeof data === "object" && data !== null && !Array.isArray(data)
-      ? { data: data as Record<string, unknown> }
-      : {})
-  }, true)
-}
-
-const TIME_SUFFIX = /____(\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2})\s*$/
+/** Longest SMSID accepted (the vendor's are 32 to 40 characters). @since 0.1.0 @category constants */
+export const MAX_SMSID_LENGTH = Codec.MAX_SMSID_LENGTH
 
 /**
  * Reads Zalo's result from an `error_info` value as a query parser hands it over (decoded once):
@@ -172,109 +166,48 @@ const TIME_SUFFIX = /____(\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2})\s*$/
  * followed by `____dd/MM/yyyy HH:mm:ss` (answered as `time`).
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const decodeErrorInfo = (
   value: string
-): Option.Option<{ readonly result: ZaloResult; readonly time: string | undefined }> => {
-  let current: string | undefined = value
-  for (let round = 0; round < 4 && current !== undefined; round++) {
-    const [json] = current.split("____", 1) as [string]
-    const time = TIME_SUFFIX.exec(current)?.[1]
-    let parsed = tryJson(json)
-    if (typeof parsed === "string") parsed = tryJson(parsed)
-    const result = asZaloResult(parsed)
-    if (result !== undefined) return Option.some({ result, time })
-    const next = tryDecode(current)
-    current = next === current ? undefined : next
-  }
-  return Option.none()
-}
-
-const INTEGER = /^-?\d{1,15}$/
-const DECIMAL = /^-?\d{1,15}(\.\d{1,10})?$/
+): Option.Option<{ readonly result: ZaloResult; readonly time: string | undefined }> =>
+  Option.map(
+    Option.fromNullable(Codec.readErrorInfo(value)),
+    ({ result, time }) => ({ result: new ZaloResult(result, true), time })
+  )
 
 type Query = Readonly<Record<string, string>>
 
-const decodeQuery = (query: Query, ast: SchemaAST.AST): Either.Either<DeliveryReport, ParseResult.ParseIssue> => {
-  const issues: Array<ParseResult.ParseIssue> = []
-  const bad = (field: string, message: string) =>
-    issues.push(new ParseResult.Pointer(field, query, new ParseResult.Type(ast, query[field], message)))
-  const present = (field: string): string | undefined => {
-    const value = query[field]?.trim()
-    return value === undefined || value === "" ? undefined : value
-  }
-  const integer = (field: string, required: boolean): number | undefined => {
-    const value = present(field)
-    if (value === undefined) {
-      if (required) bad(field, `${field} is required`)
-      return undefined
-    }
-    if (!INTEGER.test(value)) bad(field, `${field} must be a whole number, got ${JSON.stringify(value.slice(0, 40))}`)
-    return Number(value)
-  }
-  const count = (field: string): number => {
-    const n = integer(field, false) ?? 0
-    if (n < 0) bad(field, `${field} must not be negative`)
-    return n
-  }
-
-  const smsId = present("SMSID")
-  if (smsId === undefined) bad("SMSID", "SMSID is required")
-  else if (smsId.length > MAX_SMSID_LENGTH) bad("SMSID", `SMSID is longer than ${MAX_SMSID_LENGTH} characters`)
-  // eslint-disable-next-line no-control-regex
-  else if (/[\u0000-\u001f\u007f]/.test(smsId)) bad("SMSID", "SMSID has control characters")
-  const statusCode = integer("SendStatus", true)
-  const sendSuccess = count("SendSuccess")
-  const sendFailed = count("SendFailed")
-  const totalReceiver = count("TotalReceiver")
-  const totalSent = count("TotalSent")
-  const price = present("TotalPrice")
-  if (price !== undefined && !DECIMAL.test(price)) {
-    bad("TotalPrice", `TotalPrice must be a number, got ${JSON.stringify(price.slice(0, 40))}`)
-  }
-  const typeId = integer("TypeId", false)
-  const telcoId = integer("telcoid", false)
-  if (smsId === undefined || statusCode === undefined || issues.length > 0) {
-    const [first, ...rest] = issues
-    return Either.left(
-      first === undefined
-        ? new ParseResult.Type(ast, query, "SMSID and SendStatus are required")
-        : new ParseResult.Composite(ast, query, [first, ...rest])
-    )
-  }
-
-  const errorInfo = present("error_info")
-  const zalo = errorInfo === undefined ? Option.none() : decodeErrorInfo(errorInfo)
-  const optional = <K extends string>(key: K, value: string | undefined) =>
-    (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: string }
+const toReport = (fields: typeof Codec.Fields.Type, query: Query): DeliveryReport => {
+  const zalo = fields.error_info === undefined ? Option.none() : decodeErrorInfo(fields.error_info)
+  const optional = <K extends string, V>(key: K, value: V | undefined) =>
+    (value === undefined ? {} : { [key]: value }) as { readonly [P in K]?: V }
   const extra: Record<string, string> = {}
   for (const [key, value] of Object.entries(query)) if (!knownFields.has(key)) extra[key] = value
-
-  return Either.right(
-    new DeliveryReport({
-      smsId,
-      sendStatus: sendStatusFromCode(statusCode),
-      sendStatusCode: statusCode,
-      sendSuccess,
-      sendFailed,
-      totalPrice: price === undefined ? 0 : Number(price),
-      totalReceiver,
-      totalSent,
-      ...optional("requestId", present("RequestId")),
-      ...(typeId === undefined ? {} : { typeId }),
-      ...(telcoId === undefined ? {} : { telcoId }),
-      ...optional("phoneNumber", present("phonenumber")),
-      ...optional("zaloMessageId", present("partnerids")),
-      ...optional("errorInfo", errorInfo),
-      ...(Option.isSome(zalo) ? { zalo: zalo.value.result } : {}),
-      ...(Option.isSome(zalo) ? optional("zaloTime", zalo.value.time) : {}),
-      ...optional("oaid", present("oaid")),
-      ...optional("tempId", present("tempid")),
-      extra
-    }, true) // every field was checked above
-  )
+  return new DeliveryReport({
+    smsId: fields.SMSID,
+    sendStatus: sendStatusFromCode(fields.SendStatus),
+    sendStatusCode: fields.SendStatus,
+    sendSuccess: fields.SendSuccess,
+    sendFailed: fields.SendFailed,
+    totalPrice: fields.TotalPrice,
+    totalReceiver: fields.TotalReceiver,
+    totalSent: fields.TotalSent,
+    ...optional("requestId", fields.RequestId),
+    ...optional("typeId", fields.TypeId),
+    ...optional("telcoId", fields.telcoid),
+    ...optional("phoneNumber", fields.phonenumber),
+    ...optional("zaloMessageId", fields.partnerids),
+    ...optional("errorInfo", fields.error_info),
+    ...(Option.isSome(zalo) ? { zalo: zalo.value.result } : {}),
+    ...(Option.isSome(zalo) ? optional("zaloTime", zalo.value.time) : {}),
+    ...optional("oaid", fields.oaid),
+    ...optional("tempId", fields.tempid),
+    extra
+  }, true) // every field was checked by `Fields`
 }
 
+// In the order eSMS writes them (its Zalo samples); `RequestId` is always there, empty when none.
 const encodeReport = (report: DeliveryReport): Query => {
   const query: Record<string, string> = {
     SMSID: report.smsId,
@@ -289,34 +222,131 @@ const encodeReport = (report: DeliveryReport): Query => {
   if (report.typeId !== undefined) query.TypeId = String(report.typeId)
   if (report.telcoId !== undefined) query.telcoid = String(report.telcoId)
   if (report.phoneNumber !== undefined) query.phonenumber = report.phoneNumber
-  if (report.zaloMessageId !== undefined) query.partnerids = report.zaloMessageId
   if (report.errorInfo !== undefined) query.error_info = report.errorInfo
   if (report.oaid !== undefined) query.oaid = report.oaid
+  if (report.zaloMessageId !== undefined) query.partnerids = report.zaloMessageId
   if (report.tempId !== undefined) query.tempid = report.tempId
   return { ...report.extra, ...query }
 }
 
 /**
  * The callback's query, as decoded values (a query parser's output) ↔ {@link DeliveryReport}.
- * Fails on a missing or empty `SMSID` or `SendStatus`, or a count, price or id that is not a number.
- * Empty counts read as 0 (eSMS leaves fields empty rather than out).
+ * Fails on a missing or empty `SMSID` or `SendStatus`, or a count, price or id that is not a number
+ * ({@link problems} reads the failure field by field). Empty counts read as 0 (eSMS leaves fields
+ * empty rather than out).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const DeliveryReportFromQuery: Schema.Schema<DeliveryReport, Query> = Schema.transformOrFail(
   Schema.Record({ key: Schema.String, value: Schema.String }),
   Schema.typeSchema(DeliveryReport),
   {
     strict: true,
-    decode: (query, _, ast) => decodeQuery(query, ast),
+    decode: (query, options) =>
+      ParseResult.map(Codec.decodeFields(Codec.withoutBlanks(query), options), (f) => toReport(f, query)),
     encode: (report) => ParseResult.succeed(encodeReport(report))
   }
 )
 
 /**
+ * Why {@link DeliveryReportFromQuery} refused a query, one {@link Problem} per broken field, in the
+ * schema's order. Phrasing them for a person is the caller's job.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const problems = (error: ParseResult.ParseError): ReadonlyArray<Problem> => Codec.problems(error.issue)
+
+/**
+ * The rule a query field breaks: `Required` (missing or empty), `WholeNumber`, `NonNegative`,
+ * `Number` (a price), `TooLong` (over {@link MAX_SMSID_LENGTH}), `ControlCharacters`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Rule = Codec.Rule
+
+/**
+ * One broken rule of a refused query: the field, the rule, the value received (absent for `Required`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Problem = Codec.Problem
+
+/**
+ * How `error_info` is written. The vendor's samples for TypeId 26 encode the Zalo JSON twice and
+ * append `____dd/MM/yyyy HH:mm:ss`; other samples encode it once with no time.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ErrorInfoStyle = "encodedTwiceWithTime" | "encodedOnce"
+
+const pad = (n: number) => String(n).padStart(2, "0")
+
+/**
+ * An instant as eSMS writes it after `error_info`: `dd/MM/yyyy HH:mm:ss`, Vietnam time.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const formatTime = (epochMillis: number): string => {
+  const d = new Date(epochMillis + ZaloMessage.ESMS_TIME_ZONE_OFFSET_MS)
+  return `${pad(d.getUTCDate())}/${pad(d.getUTCMonth() + 1)}/${d.getUTCFullYear()} ` +
+    `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`
+}
+
+/**
+ * The report fields that carry Zalo's result, as eSMS writes them: `error_info` (before the query's
+ * own encoding) in the given style, and the result and time it decodes to.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const zaloFields = (
+  result: ZaloResult,
+  options: { readonly style: ErrorInfoStyle; readonly at: number }
+): { readonly errorInfo: string; readonly zalo: ZaloResult; readonly zaloTime?: string } => {
+  const json = JSON.stringify(
+    result.data === undefined
+      ? { error: result.error, message: result.message }
+      : { data: result.data, error: result.error, message: result.message }
+  )
+  if (options.style === "encodedOnce") return { errorInfo: json, zalo: result }
+  // The sample `%257B%2522data…%252016%3A58%3A01` is encodeURI(json + "____" + time), then query-encoded.
+  const zaloTime = formatTime(options.at)
+  return { errorInfo: encodeURI(`${json}____${zaloTime}`), zalo: result, zaloTime }
+}
+
+/**
+ * The query string (without `?`) eSMS sends for this report, fields in the vendor's order.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toQueryString = (report: DeliveryReport): string =>
+  Object.entries(encodeReport(report)).map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")
+
+/**
+ * `url` with the report's query appended (after any query the URL already has), as eSMS calls a
+ * `CallbackUrl`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const toUrl = (url: string, report: DeliveryReport): string => {
+  const [base, fragment] = url.split("#", 2) as [string, string | undefined]
+  const separator = base.includes("?") ? (base.endsWith("?") || base.endsWith("&") ? "" : "&") : "?"
+  return base + separator + toQueryString(report) + (fragment === undefined ? "" : `#${fragment}`)
+}
+
+/**
  * A query string's fields, the first value of each (a repeated field does not override).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const queryRecord = (params: URLSearchParams | string): Record<string, string> => {
   const search = typeof params === "string" ? new URLSearchParams(params) : params
@@ -329,6 +359,7 @@ export const queryRecord = (params: URLSearchParams | string): Record<string, st
  * Decodes a callback's query string (with or without `?`), or its parsed parameters.
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const fromQueryString = (
   query: URLSearchParams | string
@@ -341,6 +372,7 @@ export const fromQueryString = (
  * reported an error), `none` before the result is known.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Result = "success" | "failed" | "none"
 
@@ -348,6 +380,7 @@ export type Result = "success" | "failed" | "none"
  * The counts a result is read from: a callback, or the status API's answer.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Counts {
   readonly sendStatus: SendStatus
@@ -356,7 +389,7 @@ export interface Counts {
   readonly zalo?: { readonly error: number; readonly message: string } | undefined
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category utils */
 export const result = (report: Counts): Result =>
   report.sendFailed > 0 || (report.zalo !== undefined && report.zalo.error !== 0)
     ? "failed"
@@ -365,72 +398,45 @@ export const result = (report: Counts): Result =>
     : "none"
 
 /**
- * What became of a message.
+ * What became of a message: `Delivered`, `Failed` (with Zalo's error when it gave one), `Rejected`
+ * by eSMS, or still `Pending` (with the status it is in).
  *
  * @since 0.1.0
+ * @category models
  */
-export type Fate =
-  | { readonly _tag: "Delivered" }
-  | { readonly _tag: "Failed"; readonly zaloError: number | undefined; readonly zaloMessage: string | undefined }
-  | { readonly _tag: "Rejected" }
-  | { readonly _tag: "Pending"; readonly status: SendStatus }
+export type Fate = Data.TaggedEnum<{
+  Delivered: {}
+  Failed: { readonly zaloError: number | undefined; readonly zaloMessage: string | undefined }
+  Rejected: {}
+  Pending: { readonly status: SendStatus }
+}>
 
-/** @since 0.1.0 */
+/**
+ * The constructors of {@link Fate}, and its `$is` / `$match`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Fate = Data.taggedEnum<Fate>()
+
+/**
+ * What a report (or the status API's answer) says became of the message.
+ *
+ * @since 0.1.0
+ * @category destructors
+ */
 export const fate = (report: Counts): Fate => {
-  if (report.sendStatus === "Rejected") return { _tag: "Rejected" }
-  if (report.sendStatus !== "Finished") return { _tag: "Pending", status: report.sendStatus }
+  if (report.sendStatus === "Rejected") return Fate.Rejected()
+  if (report.sendStatus !== "Finished") return Fate.Pending({ status: report.sendStatus })
   switch (result(report)) {
     case "success":
-      return { _tag: "Delivered" }
+      return Fate.Delivered()
     case "failed":
-      return {
-        _tag: "Failed",
+      return Fate.Failed({
         zaloError: report.zalo?.error !== 0 ? report.zalo?.error : undefined,
         zaloMessage: report.zalo?.error !== 0 ? report.zalo?.message : undefined
-      }
+      })
     case "none":
-      return { _tag: "Pending", status: "Finished" }
-  }
-}
-
-/**
- * Zalo's error codes seen in `error_info`, as a person reads them.
- *
- * @since 0.1.0
- */
-export const zaloErrors: Readonly<Record<number, string>> = {
-  [-114]: "user is inactive, rejected the message, or uses an outdated Zalo version",
-  [-213]: "user has not followed the OA",
-  [-230]: "user has not interacted with the OA in the last 7 days"
-}
-
-const pendingText: Record<SendStatus, string> = {
-  WaitingForApproval: "waiting for approval",
-  WaitingToSend: "waiting to send",
-  Rejected: "rejected by eSMS",
-  Finished: "finished, with no result counted yet",
-  SentAwaitingReport: "sent, waiting for the report",
-  Unknown: "waiting (status not documented by eSMS)"
-}
-
-/**
- * One line for a person: `delivered`, `failed: user has not followed the OA (-213)`, `waiting to send`, …
- *
- * @since 0.1.0
- */
-export const describeFate = (fate: Fate): string => {
-  switch (fate._tag) {
-    case "Delivered":
-      return "delivered"
-    case "Rejected":
-      return "rejected by eSMS"
-    case "Pending":
-      return pendingText[fate.status]
-    case "Failed": {
-      if (fate.zaloError === undefined) return "failed"
-      const reason = zaloErrors[fate.zaloError] ??
-        (fate.zaloMessage === undefined || fate.zaloMessage === "" ? "Zalo error" : fate.zaloMessage)
-      return `failed: ${reason} (${fate.zaloError})`
-    }
+      return Fate.Pending({ status: "Finished" })
   }
 }

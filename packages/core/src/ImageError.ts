@@ -10,13 +10,13 @@
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 
-/** The largest image eSMS takes: 1 MB, 1,048,576 bytes. @since 0.1.0 */
+/** The largest image eSMS takes: 1 MB, 1,048,576 bytes. @since 0.1.0 @category constants */
 export const MAX_IMAGE_BYTES = 1_048_576
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category schemas */
 export const TypeId: unique symbol = Symbol.for("@esms-effect/core/ImageError")
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type TypeId = typeof TypeId
 
 const bytes = (n: number) => n.toLocaleString("en-US")
@@ -26,6 +26,7 @@ const bytes = (n: number) => n.toLocaleString("en-US")
  * redirects. `detail` says which.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ImageUnreachable extends Schema.TaggedError<ImageUnreachable>("@esms-effect/core/ImageUnreachable")(
   "ImageUnreachable",
@@ -50,6 +51,7 @@ export class ImageUnreachable extends Schema.TaggedError<ImageUnreachable>("@esm
  * page"); `contentType` is what the server called it, when it did.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ImageNotJpgOrPng extends Schema.TaggedError<ImageNotJpgOrPng>("@esms-effect/core/ImageNotJpgOrPng")(
   "ImageNotJpgOrPng",
@@ -74,6 +76,7 @@ export class ImageNotJpgOrPng extends Schema.TaggedError<ImageNotJpgOrPng>("@esm
  * (`Content-Length`); otherwise only that it has more than the limit is known (nothing more was read).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ImageTooLarge extends Schema.TaggedError<ImageTooLarge>("@esms-effect/core/ImageTooLarge")(
   "ImageTooLarge",
@@ -97,6 +100,7 @@ export class ImageTooLarge extends Schema.TaggedError<ImageTooLarge>("@esms-effe
  * Any reason a photo is not one eSMS takes.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ImageError = Schema.Union(ImageUnreachable, ImageNotJpgOrPng, ImageTooLarge)
 
@@ -104,6 +108,7 @@ export const ImageError = Schema.Union(ImageUnreachable, ImageNotJpgOrPng, Image
  * Any reason a photo is not one eSMS takes.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type ImageError = typeof ImageError.Type
 
@@ -111,5 +116,6 @@ export type ImageError = typeof ImageError.Type
  * Whether a value is one of this module's errors.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isImageError = (u: unknown): u is ImageError => Predicate.hasProperty(u, TypeId)

@@ -4,6 +4,20 @@
  * one-line description and whether it is worth retrying stand next to each other, easy to correct
  * when the live service differs from its documentation.
  *
+ * @example
+ * ```ts
+ * import { ResultCode } from "@esms-effect/core"
+ * import { Effect } from "effect"
+ *
+ * const error = ResultCode.fromCode("103") // an InsufficientBalance
+ * const retryable: boolean = ResultCode.isRetryable(error) // only 160 (RateLimited) is
+ * const description = ResultCode.infoByCode.get("160")?.description
+ *
+ * const handled = Effect.fail(error).pipe(
+ *   Effect.catchTag("InsufficientBalance", (e) => Effect.succeed(`top up: ${e.message}`))
+ * )
+ * ```
+ *
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
@@ -12,6 +26,7 @@ import * as Schema from "effect/Schema"
  * What we know of one result code.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ResultCodeInfo {
   readonly tag: string
@@ -24,6 +39,7 @@ export interface ResultCodeInfo {
  * The vendor's table (API.md §2), translated. 100 (accepted) is not an error and is not here.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const table = {
   "99": { tag: "PhoneBlocked", description: "the phone number is blocked in eSMS", retryable: false },
@@ -66,8 +82,16 @@ export const table = {
   }
 } as const satisfies Record<string, ResultCodeInfo>
 
-/** A code in the table. @since 0.1.0 */
+/** A code in the table. @since 0.1.0 @category models */
 export type KnownCode = keyof typeof table
+
+/**
+ * What we know of a code, by code (`undefined` for one the vendor has not documented).
+ *
+ * @since 0.1.0
+ * @category lookups
+ */
+export const infoByCode: ReadonlyMap<string, ResultCodeInfo> = new Map(Object.entries(table))
 
 const describe = (code: string, tag: string, description: string, errorMessage: string | undefined) =>
   `eSMS answered ${code} (${tag}): ${description}` + (errorMessage ? ` — "${errorMessage}"` : "")
@@ -96,79 +120,80 @@ const make = <const C extends KnownCode>(code: C) => <Self>(): ResultCodeClass<S
   const info: ResultCodeInfo = table[code]
   const Base = Schema.TaggedError<Self>(`@esms-effect/core/${info.tag}`)(info.tag, resultFields(code, info.description))
   // The declared return type names the tag and fields, which TypeScript cannot resolve from `table[C]` here.
-  const Class = class extends (Base as any) {
+  const Class = class extends (Base as unknown as new(props: object) => { readonly errorMessage?: string }) {
     get message(): string {
-      return describe(code, info.tag, info.description, (this as any).errorMessage)
+      return describe(code, info.tag, info.description, this.errorMessage)
     }
   } as unknown as ResultCodeClass<Self, C>
   return Class
 }
 
-/** 99 @since 0.1.0 */
+/** 99 @since 0.1.0 @category errors */
 export class PhoneBlocked extends make("99")<PhoneBlocked>() {}
-/** 101 @since 0.1.0 */
+/** 101 @since 0.1.0 @category errors */
 export class AuthorizeFailed extends make("101")<AuthorizeFailed>() {}
-/** 102 @since 0.1.0 */
+/** 102 @since 0.1.0 @category errors */
 export class NoPriceList extends make("102")<NoPriceList>() {}
-/** 103 @since 0.1.0 */
+/** 103 @since 0.1.0 @category errors */
 export class InsufficientBalance extends make("103")<InsufficientBalance>() {}
-/** 104 @since 0.1.0 */
+/** 104 @since 0.1.0 @category errors */
 export class BrandnameNotFound extends make("104")<BrandnameNotFound>() {}
-/** 105 @since 0.1.0 */
+/** 105 @since 0.1.0 @category errors */
 export class SmsIdNotFound extends make("105")<SmsIdNotFound>() {}
-/** 106 @since 0.1.0 */
+/** 106 @since 0.1.0 @category errors */
 export class RecordingNotFound extends make("106")<RecordingNotFound>() {}
-/** 107 @since 0.1.0 */
+/** 107 @since 0.1.0 @category errors */
 export class TooFewAdRecipients extends make("107")<TooFewAdRecipients>() {}
-/** 108 @since 0.1.0 */
+/** 108 @since 0.1.0 @category errors */
 export class InvalidPhoneNumber extends make("108")<InvalidPhoneNumber>() {}
-/** 110 @since 0.1.0 */
+/** 110 @since 0.1.0 @category errors */
 export class InvalidRequestData extends make("110")<InvalidRequestData>() {}
-/** 120 @since 0.1.0 */
+/** 120 @since 0.1.0 @category errors */
 export class TooManyPhoneNumbers extends make("120")<TooManyPhoneNumbers>() {}
-/** 124: the RequestId was used in the last 24 h (see the client's retry rule). @since 0.1.0 */
+/** 124: the RequestId was used in the last 24 h (see the client's retry rule). @since 0.1.0 @category errors */
 export class DuplicateRequestId extends make("124")<DuplicateRequestId>() {}
-/** 140 @since 0.1.0 */
+/** 140 @since 0.1.0 @category errors */
 export class IpNotWhitelisted extends make("140")<IpNotWhitelisted>() {}
-/** 143 @since 0.1.0 */
+/** 143 @since 0.1.0 @category errors */
 export class AccountInactive extends make("143")<AccountInactive>() {}
-/** 145 (older table) @since 0.1.0 */
+/** 145 (older table) @since 0.1.0 @category errors */
 export class WrongSocialTemplate extends make("145")<WrongSocialTemplate>() {}
-/** 146 @since 0.1.0 */
+/** 146 @since 0.1.0 @category errors */
 export class WrongCareTemplate extends make("146")<WrongCareTemplate>() {}
-/** 159 (older table) @since 0.1.0 */
+/** 159 (older table) @since 0.1.0 @category errors */
 export class RequestIdTooLong extends make("159")<RequestIdTooLong>() {}
-/** 160: retryable. @since 0.1.0 */
+/** 160: retryable. @since 0.1.0 @category errors */
 export class RateLimited extends make("160")<RateLimited>() {}
-/** 171 @since 0.1.0 */
+/** 171 @since 0.1.0 @category errors */
 export class CodeNotValid extends make("171")<CodeNotValid>() {}
-/** 177 @since 0.1.0 */
+/** 177 @since 0.1.0 @category errors */
 export class OperatorNotRegistered extends make("177")<OperatorNotRegistered>() {}
-/** 199 @since 0.1.0 */
+/** 199 @since 0.1.0 @category errors */
 export class RequestInProgress extends make("199")<RequestInProgress>() {}
-/** 204 @since 0.1.0 */
+/** 204 @since 0.1.0 @category errors */
 export class OaidNotFound extends make("204")<OaidNotFound>() {}
-/** 210 @since 0.1.0 */
+/** 210 @since 0.1.0 @category errors */
 export class InvalidPayload extends make("210")<InvalidPayload>() {}
-/** 300 @since 0.1.0 */
+/** 300 @since 0.1.0 @category errors */
 export class MessageTypeMissing extends make("300")<MessageTypeMissing>() {}
-/** 301 @since 0.1.0 */
+/** 301 @since 0.1.0 @category errors */
 export class ServiceTypeNotSupported extends make("301")<ServiceTypeNotSupported>() {}
-/** 687 @since 0.1.0 */
+/** 687 @since 0.1.0 @category errors */
 export class TooManyRecipients extends make("687")<TooManyRecipients>() {}
-/** 789 @since 0.1.0 */
+/** 789 @since 0.1.0 @category errors */
 export class TemplateNotConfigured extends make("789")<TemplateNotConfigured>() {}
-/** 790 @since 0.1.0 */
+/** 790 @since 0.1.0 @category errors */
 export class WrongZnsTemplate extends make("790")<WrongZnsTemplate>() {}
-/** 791 @since 0.1.0 */
+/** 791 @since 0.1.0 @category errors */
 export class OaidOrTemplateMissing extends make("791")<OaidOrTemplateMissing>() {}
-/** 799 @since 0.1.0 */
+/** 799 @since 0.1.0 @category errors */
 export class OaidInactive extends make("799")<OaidInactive>() {}
 
 /**
  * A code that is not in the table: it still decodes, with the code and the vendor's message.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class UnknownResultCode extends Schema.TaggedError<UnknownResultCode>("@esms-effect/core/UnknownResultCode")(
   "UnknownResultCode",
@@ -187,6 +212,7 @@ export class UnknownResultCode extends Schema.TaggedError<UnknownResultCode>("@e
  * Every error class, one per code, then the unknown one.
  *
  * @since 0.1.0
+ * @category errors
  */
 export const classes = [
   PhoneBlocked,
@@ -226,6 +252,7 @@ export const classes = [
  * {@link fromCode} is an `instanceof` the class a user imports).
  *
  * @since 0.1.0
+ * @category lookups
  */
 export const byCode: ReadonlyMap<KnownCode, new(props: { readonly errorMessage?: string }) => ResultCodeError> =
   new Map(
@@ -241,6 +268,7 @@ export const byCode: ReadonlyMap<KnownCode, new(props: { readonly errorMessage?:
  * Any result code other than 100, as a schema (for decoding a stored or transmitted error).
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ResultCodeError = Schema.Union(...classes, UnknownResultCode)
 
@@ -248,6 +276,7 @@ export const ResultCodeError = Schema.Union(...classes, UnknownResultCode)
  * Any result code other than 100.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type ResultCodeError = typeof ResultCodeError.Type
 
@@ -255,6 +284,7 @@ export type ResultCodeError = typeof ResultCodeError.Type
  * The tagged error for a result code (other than 100) and the vendor's message.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromCode = (code: string, errorMessage?: string): ResultCodeError => {
   const Class = byCode.get(code as KnownCode)
@@ -266,6 +296,6 @@ export const fromCode = (code: string, errorMessage?: string): ResultCodeError =
  * Whether a code is worth retrying with the same RequestId (only 160, the rate limit, is).
  *
  * @since 0.1.0
+ * @category guards
  */
-export const isRetryable = (error: ResultCodeError): boolean =>
-  (table as Record<string, ResultCodeInfo>)[error.code]?.retryable ?? false
+export const isRetryable = (error: ResultCodeError): boolean => infoByCode.get(error.code)?.retryable ?? false

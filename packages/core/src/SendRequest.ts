@@ -10,18 +10,18 @@ import * as Schema from "effect/Schema"
 import type { Credentials } from "./Credentials.js"
 import { ZaloMessage } from "./ZaloMessage.js"
 
-/** The endpoint's path below the base URL. @since 0.1.0 */
+/** The endpoint's path below the base URL. @since 0.1.0 @category constants */
 export const PATH = "/SendZaloFollowerMessage_V5_post_json/"
 
 const optional = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
 
-/** The single media element. @since 0.1.0 */
+/** The single media element. @since 0.1.0 @category schemas */
 export const MediaElement = Schema.Struct({
   media_type: Schema.Literal("image"),
   url: Schema.String
 })
 
-/** `Payload`: recipient and message. @since 0.1.0 */
+/** `Payload`: recipient and message. @since 0.1.0 @category schemas */
 export const Payload = Schema.Struct({
   recipient: Schema.Struct({ user_id: Schema.String }),
   message: Schema.Struct({
@@ -40,6 +40,7 @@ export const Payload = Schema.Struct({
  * The wire body.
  *
  * @since 0.1.0
+ * @category models
  */
 export class SendRequest extends Schema.Class<SendRequest>("@esms-effect/core/SendRequest")({
   ApiKey: Schema.Redacted(Schema.String),
@@ -55,6 +56,7 @@ export class SendRequest extends Schema.Class<SendRequest>("@esms-effect/core/Se
  * The wire body for a validated message sent with these credentials.
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const fromMessage = (credentials: Credentials, message: ZaloMessage): SendRequest =>
   new SendRequest({
@@ -82,6 +84,7 @@ export const fromMessage = (credentials: Credentials, message: ZaloMessage): Sen
  * The message a wire body carries, validated again (the simulator and the round-trip test use this).
  *
  * @since 0.1.0
+ * @category encoding
  */
 export const toMessage = (request: SendRequest) =>
   Schema.decodeUnknown(ZaloMessage, { errors: "all" })({
@@ -100,6 +103,7 @@ const encodeJson = Schema.encodeSync(Schema.parseJson(SendRequest))
  * The JSON text that goes on the wire: the one place the keys are written in clear.
  *
  * @since 0.1.0
+ * @category encoding
  */
 export const toJson = (request: SendRequest): string => encodeJson(request)
 
@@ -107,6 +111,7 @@ export const toJson = (request: SendRequest): string => encodeJson(request)
  * Parses and validates a wire body (JSON text), as the eSMS service would.
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const fromJson = (json: string) =>
   Schema.decodeUnknown(Schema.parseJson(SendRequest), { errors: "all", onExcessProperty: "ignore" })(json)

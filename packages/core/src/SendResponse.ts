@@ -9,13 +9,14 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import * as ResultCode from "./ResultCode.js"
 
-/** The code for "accepted". @since 0.1.0 */
+/** The code for "accepted". @since 0.1.0 @category constants */
 export const ACCEPTED = "100"
 
 /**
  * A code or id eSMS writes as a string or a number, as a string.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const StringOrNumber = Schema.Union(
   Schema.String,
@@ -31,6 +32,7 @@ const optionalNullable = <S extends Schema.Schema.Any>(schema: S) =>
  * The wire response.
  *
  * @since 0.1.0
+ * @category models
  */
 export class SendResponse extends Schema.Class<SendResponse>("@esms-effect/core/SendResponse")({
   CodeResult: StringOrNumber,
@@ -48,6 +50,7 @@ export class SendResponse extends Schema.Class<SendResponse>("@esms-effect/core/
  * has the message, and its SMSID is unknown here.
  *
  * @since 0.1.0
+ * @category models
  */
 export class Accepted extends Schema.Class<Accepted>("@esms-effect/core/Accepted")({
   smsId: Schema.optionalWith(Schema.String, { exact: true }),
@@ -64,6 +67,7 @@ const NUMBER_FIELD = (field: string) => new RegExp(`"${field}"\\s*:\\s*(-?\\d+(?
  * exact (`JSON.parse` would round it). `undefined` when the field is not a number in `body`.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const numberAsWritten = (body: string, field: string): string | undefined => NUMBER_FIELD(field).exec(body)?.[1]
 
@@ -71,6 +75,7 @@ export const numberAsWritten = (body: string, field: string): string | undefined
  * `Accepted` for 100, otherwise the code's tagged error (or `UnknownResultCode`).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const interpret = (
   response: SendResponse,

@@ -5,6 +5,22 @@
  * `imageUrl: must be a .jpg, .jpeg or .png image (or a URL without an extension), not .gif`, and an `arbitrary` annotation so property tests
  * generate valid values without rejection sampling.
  *
+ * @example
+ * ```ts
+ * import { ZaloMessage } from "@esms-effect/core"
+ * import { Either } from "effect"
+ *
+ * const checked = ZaloMessage.validateEither({
+ *   userId: "5308693166941955879",
+ *   text: "Xin chào",
+ *   imageUrl: "https://cdn.example.vn/photo.gif"
+ * })
+ * if (Either.isLeft(checked)) {
+ *   // [{ field: "imageUrl", message: "must be a .jpg, .jpeg or .png image (or a URL without an extension), not .gif" }]
+ *   const errors: ReadonlyArray<ZaloMessage.FieldError> = checked.left.errors
+ * }
+ * ```
+ *
  * @since 0.1.0
  */
 import * as DateTime from "effect/DateTime"
@@ -13,13 +29,13 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 
-/** Longest text eSMS accepts, counted in code points (what a reader sees). @since 0.1.0 */
+/** Longest text eSMS accepts, counted in code points (what a reader sees). @since 0.1.0 @category constants */
 export const MAX_TEXT_LENGTH = 2000
 
-/** Longest RequestId eSMS accepts, counted in code points as the text is. @since 0.1.0 */
+/** Longest RequestId eSMS accepts, counted in code points as the text is. @since 0.1.0 @category constants */
 export const MAX_REQUEST_ID_LENGTH = 50
 
-/** Counts Unicode code points, so Vietnamese and emoji count as one character each. @since 0.1.0 */
+/** Counts Unicode code points, so Vietnamese and emoji count as one character each. @since 0.1.0 @category utils */
 export const codePointLength = (s: string): number => {
   let n = 0
   for (const _ of s) n++
@@ -87,6 +103,7 @@ const isHttpUrl = (s: string) => {
  * transformation URLs, image APIs, signed URLs): only the image itself can tell (`ImageCheck`).
  *
  * @since 0.1.0
+ * @category constants
  */
 export const REFUSED_IMAGE_EXTENSIONS: ReadonlySet<string> = new Set([
   "gif",
@@ -121,6 +138,7 @@ const refusedExtension = (s: string): string | undefined => {
  * The recipient's Zalo user id for this OA: non-empty, no spaces.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const UserId = AString.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
@@ -132,13 +150,14 @@ export const UserId = AString.pipe(
   identifier: "UserId",
   arbitrary: () => (fc) => fc.stringMatching(/^[0-9]{1,20}$/).map((s) => s as UserId)
 })
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export type UserId = typeof UserId.Type
 
 /**
  * The message text: 1..2000 code points, not only whitespace. `\r\n` makes a line break.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const Text = AString.pipe(
   Schema.filter((s) => s.trim().length > 0 || "must not be empty or only spaces"),
@@ -161,6 +180,7 @@ export const Text = AString.pipe(
  * ({@link REFUSED_IMAGE_EXTENSIONS}, any case). Extension-less URLs and URLs with a query are valid.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const ImageUrl = ImageUrlString.pipe(
   Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL"),
@@ -184,6 +204,7 @@ export const ImageUrl = ImageUrlString.pipe(
  * Where eSMS reports delivery: an absolute http(s) URL.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const CallbackUrl = UrlString.pipe(
   Schema.filter((s) => isHttpUrl(s) || "must be an absolute http:// or https:// URL")
@@ -196,6 +217,7 @@ export const CallbackUrl = UrlString.pipe(
  * The caller's idempotency key: 1..50 characters, de-duplicated by eSMS for 24 hours.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const RequestId = AString.pipe(
   Schema.filter((s) => s.length > 0 || "must not be empty"),
@@ -226,6 +248,7 @@ const isCalendarDateTime = (s: string): boolean => {
  * time zone (UTC+7, no daylight saving). Use {@link sendDateFrom} to render a `DateTime`.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const SendDate = AString.pipe(
   Schema.filter((s) => SEND_DATE.test(s) || "must have the form yyyy-mm-dd hh:MM:ss (for example 2026-12-01 08:30:00)"),
@@ -237,13 +260,14 @@ export const SendDate = AString.pipe(
       .map((d) => d.toISOString().slice(0, 19).replace("T", " "))
 })
 
-/** eSMS is in Vietnam: a scheduled time is read as UTC+7. @since 0.1.0 */
+/** eSMS is in Vietnam: a scheduled time is read as UTC+7. @since 0.1.0 @category constants */
 export const ESMS_TIME_ZONE_OFFSET_MS = 7 * 60 * 60 * 1000
 
 /**
  * Renders an instant as the `SendDate` eSMS expects (Vietnam time, `yyyy-mm-dd hh:MM:ss`).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sendDateFrom = (instant: DateTime.DateTime | Date): string => {
   const millis = instant instanceof Date ? instant.getTime() : DateTime.toEpochMillis(instant)
@@ -255,6 +279,7 @@ export const sendDateFrom = (instant: DateTime.DateTime | Date): string => {
  * (throws on invalid input).
  *
  * @since 0.1.0
+ * @category models
  */
 export class ZaloMessage extends Schema.Class<ZaloMessage>("@esms-effect/core/ZaloMessage")({
   userId: UserId,
@@ -269,6 +294,7 @@ export class ZaloMessage extends Schema.Class<ZaloMessage>("@esms-effect/core/Za
  * What a caller hands in: plain strings, checked by {@link validate}.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Input {
   readonly userId: string
@@ -283,6 +309,7 @@ export interface Input {
  * One broken field: its name and the rule it breaks, in plain words.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class FieldError extends Schema.Class<FieldError>("@esms-effect/core/FieldError")({
   field: Schema.String,
@@ -303,6 +330,7 @@ export const formatFieldErrors = (
  * The message is invalid; `errors` lists every broken field. Nothing was sent.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@esms-effect/core/InvalidMessage")(
   "InvalidMessage",
@@ -317,6 +345,7 @@ export class InvalidMessage extends Schema.TaggedError<InvalidMessage>("@esms-ef
  * Turns a parse error into one `FieldError` per broken field, in plain words.
  *
  * @since 0.1.0
+ * @category errors
  */
 export const fieldErrors = (error: ParseResult.ParseError): ReadonlyArray<FieldError> =>
   ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) =>
@@ -338,6 +367,7 @@ const decode = Schema.decodeUnknownEither(ZaloMessage, { errors: "all", onExcess
  * Validates every field at once; fails with `InvalidMessage` listing each broken one.
  *
  * @since 0.1.0
+ * @category validation
  */
 export const validateEither = (input: Input | ZaloMessage): Either.Either<ZaloMessage, InvalidMessage> =>
   input instanceof ZaloMessage
@@ -348,6 +378,7 @@ export const validateEither = (input: Input | ZaloMessage): Either.Either<ZaloMe
  * Effectful form of {@link validateEither}.
  *
  * @since 0.1.0
+ * @category validation
  */
 export const validate = (input: Input | ZaloMessage): Effect.Effect<ZaloMessage, InvalidMessage> =>
   validateEither(input)

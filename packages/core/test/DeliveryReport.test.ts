@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as DeliveryReport from "../src/DeliveryReport.js"
+import { Fate } from "../src/DeliveryReport.js"
 import { vendorSamples } from "./VendorSamples.js"
 
 const decode = (query: string) => {
@@ -34,11 +36,15 @@ describe("DeliveryReport", () => {
     assert.strictEqual(report.telcoId, 1)
     assert.strictEqual(report.phoneNumber, "0901888484")
     assert.deepStrictEqual(report.extra, { switchsmsid: "" })
-    assert.strictEqual(DeliveryReport.describeFate(DeliveryReport.fate(report)), "failed")
+    assert.deepStrictEqual(DeliveryReport.fate(report), Fate.Failed({ zaloError: undefined, zaloMessage: undefined }))
   })
 
-  it("advertising: a large price", () => {
+  it("advertising: a large price; Zalo consulting: TypeId 26 at 60", () => {
     assert.strictEqual(sample("advertising").totalPrice, 696987)
+    const consulting = sample("Zalo consulting (encoded twice, with time)")
+    assert.strictEqual(consulting.totalPrice, 60)
+    assert.strictEqual(consulting.typeId, 26)
+    assert.strictEqual(consulting.zaloMessageId, "e1a60e8890be9de4c4ab")
   })
 
   it("Zalo -114: error_info as a JSON string holding Zalo's JSON", () => {
@@ -48,9 +54,9 @@ describe("DeliveryReport", () => {
     assert.strictEqual(report.tempId, "2056446")
     assert.strictEqual(report.oaid, "1397492183140006179")
     assert.isUndefined(report.zaloMessageId)
-    assert.strictEqual(
-      DeliveryReport.describeFate(DeliveryReport.fate(report)),
-      "failed: user is inactive, rejected the message, or uses an outdated Zalo version (-114)"
+    assert.deepStrictEqual(
+      DeliveryReport.fate(report),
+      Fate.Failed({ zaloError: -114, zaloMessage: report.zalo?.message })
     )
   })
 
@@ -61,7 +67,7 @@ describe("DeliveryReport", () => {
       assert.strictEqual(report.zalo?.error, 0)
       assert.strictEqual(report.zalo?.message, "Success")
       assert.strictEqual(report.zaloTime, "24/04/2024 16:58:01")
-      assert.strictEqual(DeliveryReport.describeFate(DeliveryReport.fate(report)), "delivered")
+      assert.isTrue(Fate.$is("Delivered")(DeliveryReport.fate(report)))
     })
   }
 
@@ -89,7 +95,7 @@ describe("DeliveryReport", () => {
   })
 
   it("Viber: delivered", () => {
-    assert.strictEqual(DeliveryReport.describeFate(DeliveryReport.fate(sample("Viber"))), "delivered")
+    assert.isTrue(Fate.$is("Delivered")(DeliveryReport.fate(sample("Viber"))))
   })
 
   it("error_info not encoded at all, and a -213 report reads as not following the OA", () => {
@@ -105,9 +111,9 @@ describe("DeliveryReport", () => {
     const report = decode(query.toString())
     assert.strictEqual(report.requestId, "r-1")
     assert.strictEqual(report.zaloTime, "01/12/2026 08:30:00")
-    assert.strictEqual(
-      DeliveryReport.describeFate(DeliveryReport.fate(report)),
-      "failed: user has not followed the OA (-213)"
+    assert.deepStrictEqual(
+      DeliveryReport.fate(report),
+      Fate.Failed({ zaloError: -213, zaloMessage: "User has not followed the OA" })
     )
     assert.strictEqual(DeliveryReport.result(report), "failed")
   })
@@ -130,13 +136,13 @@ describe("DeliveryReport", () => {
       "Unknown"
     ])
     assert.strictEqual(decode("SMSID=x&SendStatus=9").sendStatusCode, 9)
-    assert.strictEqual(
-      DeliveryReport.describeFate(DeliveryReport.fate(decode("SMSID=x&SendStatus=2"))),
-      "waiting to send"
+    assert.deepStrictEqual(
+      DeliveryReport.fate(decode("SMSID=x&SendStatus=2")),
+      Fate.Pending({ status: "WaitingToSend" })
     )
-    assert.strictEqual(
-      DeliveryReport.describeFate(DeliveryReport.fate(decode("SMSID=x&SendStatus=7"))),
-      "sent, waiting for the report"
+    assert.deepStrictEqual(
+      DeliveryReport.fate(decode("SMSID=x&SendStatus=7")),
+      Fate.Pending({ status: "SentAwaitingReport" })
     )
   })
 
@@ -158,7 +164,27 @@ describe("DeliveryReport", () => {
       assert.isTrue(Either.isLeft(DeliveryReport.fromQueryString(query)), JSON.stringify(query))
     }
     const error = DeliveryReport.fromQueryString("SMSID=x&SendStatus=five")
-    assert.isTrue(Either.isLeft(error) && error.left.message.includes("SendStatus must be a whole number"))
+    assert.isTrue(Either.isLeft(error))
+    assert.deepStrictEqual(DeliveryReport.problems(Either.getLeft(error).pipe(Option.getOrThrow)), [
+      { field: "SendStatus", rule: "WholeNumber", actual: "five" }
+    ])
+  })
+
+  it("problems: one per broken field, each named by its rule", () => {
+    const refused = (query: string) =>
+      DeliveryReport.problems(Option.getOrThrow(Either.getLeft(DeliveryReport.fromQueryString(query))))
+    assert.deepStrictEqual(refused(""), [
+      { field: "SMSID", rule: "Required" },
+      { field: "SendStatus", rule: "Required" }
+    ])
+    assert.deepStrictEqual(refused(`SMSID=${"a".repeat(200)}&SendStatus=5&SendFailed=-1&TotalPrice=free`), [
+      { field: "SMSID", rule: "TooLong", actual: "a".repeat(200) },
+      { field: "SendFailed", rule: "NonNegative", actual: "-1" },
+      { field: "TotalPrice", rule: "Number", actual: "free" }
+    ])
+    assert.deepStrictEqual(refused("SMSID=a%0Ab&SendStatus=5"), [
+      { field: "SMSID", rule: "ControlCharacters", actual: "a\nb" }
+    ])
   })
 
   it("a repeated field keeps its first value", () => {
@@ -171,5 +197,74 @@ describe("DeliveryReport", () => {
       const encoded = Schema.encodeSync(DeliveryReport.DeliveryReportFromQuery)(report)
       assert.deepStrictEqual(Schema.decodeSync(DeliveryReport.DeliveryReportFromQuery)(encoded), report)
     }
+  })
+
+  // Kills the mutant that drops the Zalo-error clause of `result`: the counts say success, Zalo says no.
+  it("a report whose counts say delivered but whose error_info carries a Zalo error is failed", () => {
+    const errorInfo = JSON.stringify({ error: -230, message: "User has not interacted with the OA" })
+    const report = decode(new URLSearchParams({
+      SMSID: "z1",
+      SendStatus: "5",
+      SendSuccess: "1",
+      SendFailed: "0",
+      error_info: errorInfo
+    }).toString())
+    assert.strictEqual(DeliveryReport.result(report), "failed")
+    assert.deepStrictEqual(
+      DeliveryReport.fate(report),
+      Fate.Failed({ zaloError: -230, zaloMessage: "User has not interacted with the OA" })
+    )
+  })
+
+  // Kills a change to the "finished with no result" branch of `fate`: nothing counted yet is not an outcome.
+  it("a finished report with no count yet is still pending, as Finished", () => {
+    const report = decode("SMSID=x&SendStatus=5&SendSuccess=0&SendFailed=0")
+    assert.strictEqual(DeliveryReport.result(report), "none")
+    assert.deepStrictEqual(DeliveryReport.fate(report), Fate.Pending({ status: "Finished" }))
+  })
+
+  it("writes the query eSMS sends (vendor field order), in both error_info styles; the time is Vietnam's", () => {
+    const at = Date.UTC(2024, 3, 24, 9, 58, 1)
+    const zalo = new DeliveryReport.ZaloResult({
+      error: 0,
+      message: "Success",
+      data: { message_id: "abc", user_id: "42" }
+    })
+    for (const style of ["encodedTwiceWithTime", "encodedOnce"] as const) {
+      const report = new DeliveryReport.DeliveryReport({
+        smsId: "0123456789abcdef0123456789abcdef",
+        sendStatus: "Finished",
+        sendStatusCode: 5,
+        sendSuccess: 1,
+        sendFailed: 0,
+        totalPrice: 60,
+        totalReceiver: 1,
+        totalSent: 1,
+        requestId: "r 1&2",
+        typeId: 26,
+        phoneNumber: "42",
+        oaid: "7",
+        zaloMessageId: "abc",
+        ...DeliveryReport.zaloFields(zalo, { style, at }),
+        extra: {}
+      })
+      const query = DeliveryReport.toQueryString(report)
+      assert.strictEqual(
+        [...new URLSearchParams(query).keys()].join(","),
+        "SMSID,SendFailed,SendStatus,SendSuccess,TotalPrice,TotalReceiver,TotalSent,RequestId,TypeId,phonenumber," +
+          "error_info,oaid,partnerids"
+      )
+      assert.deepStrictEqual(decode(query), report, style)
+      if (style === "encodedTwiceWithTime") assert.include(query, "____24%2F04%2F2024%252016%3A58%3A01")
+      assert.strictEqual(
+        DeliveryReport.toUrl("http://h/cb?a=1#frag", report).split("?")[1].slice(0, 10),
+        "a=1&SMSID="
+      )
+    }
+  })
+
+  it("decodeErrorInfo: none for text that is not Zalo's JSON", () => {
+    assert.isTrue(Option.isNone(DeliveryReport.decodeErrorInfo("%%%not json")))
+    assert.isTrue(Option.isNone(DeliveryReport.decodeErrorInfo("{\"foo\":1}")))
   })
 })

@@ -1,10 +1,11 @@
 /**
  * What became of one message of a batch sent with `EsmsClient.sendMany`: tagged so a pipeline can
- * branch on it (`Stream.partition`, `switch (outcome._tag)`), never an error that stops the others.
+ * branch on it (`Stream.partition`, `BatchOutcome.$match`), never an error that stops the others.
  *
  * @since 0.1.0
  */
 import type { ImageError, ResultCode, ZaloMessage } from "@esms-effect/core"
+import * as Data from "effect/Data"
 import type * as TransportError from "./TransportError.js"
 
 interface Base<A> {
@@ -15,62 +16,68 @@ interface Base<A> {
 }
 
 /**
- * eSMS accepted the message (`deduplicated`: an earlier attempt of this send had already reached it).
+ * The four outcomes:
+ *
+ * - `Accepted`: eSMS accepted the message (`deduplicated`: an earlier attempt of this send had
+ *   already reached it).
+ * - `Rejected`: eSMS answered a result code other than 100.
+ * - `Failed`: no readable answer from eSMS after the retries: the message may or may not have
+ *   reached it; sending it again with the same `requestId` is safe.
+ * - `Invalid`: the message breaks a rule, or its photo is not one eSMS takes (when images are
+ *   checked); it was not sent.
  *
  * @since 0.1.0
+ * @category models
  */
-export interface Accepted<A> extends Base<A> {
-  readonly _tag: "Accepted"
-  readonly requestId: string
-  readonly smsId: string | undefined
-  readonly deduplicated: boolean
-}
+export type BatchOutcome<A> = Data.TaggedEnum<{
+  Accepted: Base<A> & {
+    readonly requestId: string
+    readonly smsId: string | undefined
+    readonly deduplicated: boolean
+  }
+  Rejected: Base<A> & { readonly requestId: string; readonly error: ResultCode.ResultCodeError }
+  Failed: Base<A> & { readonly requestId: string; readonly error: TransportError.TransportError }
+  Invalid: Base<A> & { readonly error: ZaloMessage.InvalidMessage | ImageError.ImageError }
+}>
 
 /**
- * eSMS answered a result code other than 100.
+ * {@link BatchOutcome} with its input type as a parameter, for `Data.taggedEnum`.
  *
  * @since 0.1.0
+ * @category models
  */
-export interface Rejected<A> extends Base<A> {
-  readonly _tag: "Rejected"
-  readonly requestId: string
-  readonly error: ResultCode.ResultCodeError
+export interface BatchOutcomeDefinition extends Data.TaggedEnum.WithGenerics<1> {
+  readonly taggedEnum: BatchOutcome<this["A"]>
 }
+
+/** @since 0.1.0 @category models */
+export type Accepted<A> = Data.TaggedEnum.Value<BatchOutcome<A>, "Accepted">
+
+/** @since 0.1.0 @category models */
+export type Rejected<A> = Data.TaggedEnum.Value<BatchOutcome<A>, "Rejected">
+
+/** @since 0.1.0 @category models */
+export type Failed<A> = Data.TaggedEnum.Value<BatchOutcome<A>, "Failed">
+
+/** @since 0.1.0 @category models */
+export type Invalid<A> = Data.TaggedEnum.Value<BatchOutcome<A>, "Invalid">
 
 /**
- * No readable answer from eSMS after the retries: the message may or may not have reached it; sending
- * it again with the same `requestId` is safe.
+ * The constructors (`BatchOutcome.Accepted({ … })`, …), `$is` and `$match`.
  *
  * @since 0.1.0
+ * @category constructors
  */
-export interface Failed<A> extends Base<A> {
-  readonly _tag: "Failed"
-  readonly requestId: string
-  readonly error: TransportError.TransportError
-}
+export const { $is, $match, Accepted, Failed, Invalid, Rejected } = Data.taggedEnum<BatchOutcomeDefinition>()
 
-/**
- * The message breaks a rule, or its photo is not one eSMS takes (when images are checked); it was
- * not sent.
- *
- * @since 0.1.0
- */
-export interface Invalid<A> extends Base<A> {
-  readonly _tag: "Invalid"
-  readonly error: ZaloMessage.InvalidMessage | ImageError.ImageError
-}
+/** @since 0.1.0 @category guards */
+export const isAccepted = $is("Accepted")
 
-/** @since 0.1.0 */
-export type BatchOutcome<A> = Accepted<A> | Rejected<A> | Failed<A> | Invalid<A>
+/** @since 0.1.0 @category guards */
+export const isRejected = $is("Rejected")
 
-/** @since 0.1.0 */
-export const isAccepted = <A>(outcome: BatchOutcome<A>): outcome is Accepted<A> => outcome._tag === "Accepted"
+/** @since 0.1.0 @category guards */
+export const isFailed = $is("Failed")
 
-/** @since 0.1.0 */
-export const isRejected = <A>(outcome: BatchOutcome<A>): outcome is Rejected<A> => outcome._tag === "Rejected"
-
-/** @since 0.1.0 */
-export const isFailed = <A>(outcome: BatchOutcome<A>): outcome is Failed<A> => outcome._tag === "Failed"
-
-/** @since 0.1.0 */
-export const isInvalid = <A>(outcome: BatchOutcome<A>): outcome is Invalid<A> => outcome._tag === "Invalid"
+/** @since 0.1.0 @category guards */
+export const isInvalid = $is("Invalid")

@@ -5,6 +5,32 @@
  * It needs an `HttpClient.HttpClient`, so the application chooses the transport (see
  * `NodeEsmsClient` for a ready one) and tests inject a fake.
  *
+ * @example
+ * ```ts
+ * import { Credentials } from "@esms-effect/core"
+ * import { EsmsClient, NodeEsmsClient } from "@esms-effect/http-client"
+ * import { Effect } from "effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* EsmsClient.EsmsClient
+ *   const accepted = yield* client.sendZaloImage({
+ *     userId: "5308693166941955879",
+ *     text: "Đơn hàng #1042 đã được giao.",
+ *     imageUrl: "https://cdn.example.vn/orders/1042.jpg"
+ *   })
+ *   return accepted.smsId
+ * }).pipe(
+ *   // Every failure is tagged: a result code, a transport failure, an invalid message or photo.
+ *   Effect.catchTag("InsufficientBalance", (error) => Effect.logWarning(error.message))
+ * )
+ *
+ * // Keys from ESMS_API_KEY / ESMS_SECRET_KEY / ESMS_OAID, or given here (kept Redacted):
+ * const fromEnv = program.pipe(Effect.provide(NodeEsmsClient.layerConfig()))
+ * const explicit = program.pipe(Effect.provide(NodeEsmsClient.layer({
+ *   credentials: Credentials.make({ apiKey: "…", secretKey: "…", oaid: "1000000000000000001" })
+ * })))
+ * ```
+ *
  * @since 0.1.0
  */
 import * as HttpClient from "@effect/platform/HttpClient"
@@ -25,7 +51,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { randomUUID } from "node:crypto"
-import type * as BatchOutcome from "./BatchOutcome.js"
+import * as BatchOutcome from "./BatchOutcome.js"
 import * as ImageCheck from "./ImageCheck.js"
 import * as Api from "./internal/esmsApi.js"
 import * as Pacer from "./internal/pacer.js"
@@ -74,6 +100,7 @@ export type {
  * A fresh RequestId (44 characters, within eSMS's 50).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const generateRequestId = (): string => `esms-${randomUUID()}`
 
@@ -90,6 +117,7 @@ const identify = (message: ZaloMessage.ZaloMessage) => {
  * would not take (nothing sent), a result code other than 100, or a transport failure.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type EsmsError =
   | ZaloMessage.InvalidMessage
@@ -99,6 +127,7 @@ export type EsmsError =
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /**
@@ -118,11 +147,12 @@ export interface Service {
   ) => Stream.Stream<BatchOutcome.BatchOutcome<A>, E | E2, R | R2>
 }
 
-/** Sends in flight at once under `sendMany`, unless told. @since 0.1.0 */
+/** Sends in flight at once under `sendMany`, unless told. @since 0.1.0 @category constants */
 export const DEFAULT_CONCURRENCY = 8
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface SendManyOptions<A, E2 = never, R2 = never> {
   /** Sends in flight at once. Default {@link DEFAULT_CONCURRENCY}. */
@@ -148,6 +178,7 @@ export interface SendManyOptions<A, E2 = never, R2 = never> {
 
 /**
  * @since 0.1.0
+ * @category services
  */
 export class EsmsClient extends Context.Tag("@esms-effect/http-client/EsmsClient")<EsmsClient, Service>() {}
 
@@ -156,6 +187,7 @@ export class EsmsClient extends Context.Tag("@esms-effect/http-client/EsmsClient
  * whether photos are checked.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options extends Api.Connection {
   readonly credentials: Credentials.Credentials
@@ -196,6 +228,7 @@ const logAttempt = (message: string, requestId: string, attempt: number) =>
  * Builds the service on the `HttpClient` in context.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Effect.gen(function*() {
@@ -318,13 +351,12 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
         const one = (message: A, index: number): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const validated = ZaloMessage.validateEither(message)
           if (Either.isLeft(validated)) {
-            return Effect.succeed({ _tag: "Invalid", index, message, error: validated.left })
+            return Effect.succeed(BatchOutcome.Invalid<A>({ index, message, error: validated.left }))
           }
           const valid = validated.right
           return memoized === undefined ? sendOne(message, index, valid) : memoized(valid.imageUrl).pipe(
             Effect.matchEffect({
-              onFailure: (error) =>
-                Effect.succeed<BatchOutcome.BatchOutcome<A>>({ _tag: "Invalid", index, message, error }),
+              onFailure: (error) => Effect.succeed(BatchOutcome.Invalid<A>({ index, message, error })),
               onSuccess: () => sendOne(message, index, valid)
             })
           )
@@ -339,18 +371,18 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
             Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
             Effect.zipRight(
               Effect.match(sendValid(withId), {
-                onSuccess: (accepted): BatchOutcome.BatchOutcome<A> => ({
-                  _tag: "Accepted",
-                  index,
-                  message,
-                  requestId,
-                  smsId: accepted.smsId,
-                  deduplicated: accepted.deduplicated
-                }),
+                onSuccess: (accepted): BatchOutcome.BatchOutcome<A> =>
+                  BatchOutcome.Accepted({
+                    index,
+                    message,
+                    requestId,
+                    smsId: accepted.smsId,
+                    deduplicated: accepted.deduplicated
+                  }),
                 onFailure: (error): BatchOutcome.BatchOutcome<A> =>
                   TransportError.isTransportError(error)
-                    ? { _tag: "Failed", index, message, requestId, error }
-                    : { _tag: "Rejected", index, message, requestId, error }
+                    ? BatchOutcome.Failed({ index, message, requestId, error })
+                    : BatchOutcome.Rejected({ index, message, requestId, error })
               })
             )
           )
@@ -371,6 +403,7 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
  * `sendMany` of the `EsmsClient` in context: one tagged outcome per message of `messages`.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const sendMany = <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, E, R, E2 = never, R2 = never>(
   messages: Stream.Stream<A, E, R>,
@@ -382,6 +415,7 @@ export const sendMany = <A extends ZaloMessage.Input | ZaloMessage.ZaloMessage, 
  * The service from explicit options.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options): Layer.Layer<EsmsClient, Api.InvalidConfiguration, HttpClient.HttpClient> =>
   Layer.effect(EsmsClient, make(options))
@@ -391,6 +425,7 @@ export const layer = (options: Options): Layer.Layer<EsmsClient, Api.InvalidConf
  * (`500 millis`, `1 minute`).
  *
  * @since 0.1.0
+ * @category decoding
  */
 export const parseTimeout = (raw: string): Either.Either<Duration.Duration, string> => {
   const trimmed = raw.trim()
@@ -424,6 +459,7 @@ const oaidConfig = (name: string) => Config.string(name).pipe(Config.mapOrFail((
  * the variable's name and the rule, never the value.
  *
  * @since 0.1.0
+ * @category config
  */
 export const keysConfig: Config.Config<Api.Keys> = Config.all({
   apiKey: keyConfig("ESMS_API_KEY"),
@@ -436,6 +472,7 @@ export const keysConfig: Config.Config<Api.Keys> = Config.all({
  * `ESMS_MAX_ATTEMPTS`, `ESMS_ALLOW_INSECURE_HTTP`.
  *
  * @since 0.1.0
+ * @category config
  */
 export const connectionConfig: Config.Config<Api.Connection> = Config.all({
   baseUrl: Config.string("ESMS_BASE_URL").pipe(Config.withDefault(Api.DEFAULT_BASE_URL)),
@@ -453,6 +490,7 @@ export const connectionConfig: Config.Config<Api.Connection> = Config.all({
  * {@link connectionConfig}.
  *
  * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<Options> = Config.all({
   keys: keysConfig,
@@ -469,6 +507,7 @@ export const config: Config.Config<Options> = Config.all({
  * The service from configuration (by default {@link config}, the `ESMS_*` environment variables).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   options: Config.Config<Options> = config

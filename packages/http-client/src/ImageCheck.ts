@@ -36,19 +36,19 @@ import * as Stream from "effect/Stream"
 import * as Answer from "./internal/answer.js"
 import * as TransportError from "./TransportError.js"
 
-/** Time allowed for one check: every redirect, the headers and the bytes read. @since 0.1.0 */
+/** Time allowed for one check: every redirect, the headers and the bytes read. @since 0.1.0 @category constants */
 export const DEFAULT_TIMEOUT: Duration.DurationInput = "10 seconds"
 
-/** Redirects followed at most; one more is `ImageUnreachable`. @since 0.1.0 */
+/** Redirects followed at most; one more is `ImageUnreachable`. @since 0.1.0 @category constants */
 export const DEFAULT_MAX_REDIRECTS = 5
 
-/** The largest image eSMS takes (1 MB); a check reads at most one byte more. @since 0.1.0 */
+/** The largest image eSMS takes (1 MB); a check reads at most one byte more. @since 0.1.0 @category constants */
 export const MAX_BYTES = ImageError.MAX_IMAGE_BYTES
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category constants */
 export const USER_AGENT = "@esms-effect/http-client/0.1.0 (image check)"
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export interface Options {
   /** For the whole check. Default {@link DEFAULT_TIMEOUT}. */
   readonly timeout?: Duration.DurationInput | undefined
@@ -60,6 +60,7 @@ export interface Options {
  * A photo eSMS takes: its format (from its first bytes) and its size in bytes (at most {@link MAX_BYTES}).
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Image {
   readonly url: string
@@ -71,6 +72,7 @@ export interface Image {
  * A check bound to its `HttpClient` and options.
  *
  * @since 0.1.0
+ * @category models
  */
 export type Checker = (url: string) => Effect.Effect<Image, ImageError.ImageError>
 
@@ -88,6 +90,7 @@ const ascii = (head: Uint8Array, from: number, to: number) => String.fromCharCod
  * ("a GIF image", "an HTML page", …).
  *
  * @since 0.1.0
+ * @category utils
  */
 export const sniff = (head: Uint8Array): "png" | "jpeg" | { readonly found: string } => {
   if (startsWith(head, PNG)) return "png"
@@ -162,6 +165,7 @@ const httpUrl = (raw: string, base?: string): URL | undefined => {
  * A checker on the given client: {@link check} without the `HttpClient` requirement.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromClient = (httpClient: HttpClient.HttpClient, options: Options = {}): Checker => {
   // No trace headers to a host that is not ours.
@@ -253,6 +257,7 @@ export const fromClient = (httpClient: HttpClient.HttpClient, options: Options =
  * not take it.
  *
  * @since 0.1.0
+ * @category accessors
  */
 export const check = (
   url: string,
@@ -265,6 +270,7 @@ export const check = (
  * first one's answer. Memory grows with the number of distinct URLs, not of calls.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const memoize = (checker: Checker): Effect.Effect<Checker> =>
   Effect.sync(() => {
@@ -289,6 +295,7 @@ export const memoize = (checker: Checker): Effect.Effect<Checker> =>
  * A memoized checker on the `HttpClient` in context: one per campaign, so each photo is fetched once.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const cached = (options?: Options): Effect.Effect<Checker, never, HttpClient.HttpClient> =>
   Effect.flatMap(HttpClient.HttpClient, (client) => memoize(fromClient(client, options)))

@@ -16,6 +16,7 @@ import * as UndiciHttpClient from "./UndiciHttpClient.js"
  * ({@link UndiciHttpClient.defaults} when absent).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerHttpClient = (transport?: UndiciHttpClient.Options): Layer.Layer<HttpClient.HttpClient> =>
   UndiciHttpClient.layer(transport)
@@ -24,6 +25,7 @@ export const layerHttpClient = (transport?: UndiciHttpClient.Options): Layer.Lay
  * `EsmsClient` from explicit options, on Node.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   options: EsmsClient.Options,
@@ -35,6 +37,7 @@ export const layer = (
  * `EsmsClient` from the `ESMS_*` environment variables (or the given config), on Node.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   options?: Config.Config<EsmsClient.Options>,

@@ -20,7 +20,7 @@ import * as EsmsClient from "./EsmsClient.js"
 import * as Api from "./internal/esmsApi.js"
 import * as TransportError from "./TransportError.js"
 
-/** Appended to the base URL. @since 0.1.0 */
+/** Appended to the base URL. @since 0.1.0 @category constants */
 export const PATH = "/GetSendStatus"
 
 const StringOrNumber = SendResponse.StringOrNumber
@@ -31,6 +31,7 @@ const Count = Schema.optionalWith(Schema.Union(Schema.Number, Schema.NumberFromS
  * The wire answer; note `CodeResponse`, not `CodeResult`.
  *
  * @since 0.1.0
+ * @category models
  */
 export class StatusResponse extends Schema.Class<StatusResponse>("@esms-effect/http-client/SendStatus/StatusResponse")({
   CodeResponse: StringOrNumber,
@@ -48,6 +49,7 @@ export class StatusResponse extends Schema.Class<StatusResponse>("@esms-effect/h
  * A message's state as `GetSendStatus` tells it (no Zalo detail: that only comes in callbacks).
  *
  * @since 0.1.0
+ * @category models
  */
 export class SendStatusReport
   extends Schema.Class<SendStatusReport>("@esms-effect/http-client/SendStatus/SendStatusReport")({
@@ -67,11 +69,13 @@ export class SendStatusReport
  * failure.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type SendStatusError = ResultCode.ResultCodeError | TransportError.TransportError
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   readonly get: (smsId: string) => Effect.Effect<SendStatusReport, SendStatusError>
@@ -79,6 +83,7 @@ export interface Service {
 
 /**
  * @since 0.1.0
+ * @category services
  */
 export class SendStatus extends Context.Tag("@esms-effect/http-client/SendStatus")<SendStatus, Service>() {}
 
@@ -89,6 +94,7 @@ const decodeResponse = Schema.decodeUnknownEither(StatusResponse)
  * (base URL, timeout, deadline, attempts). An `EsmsClient.Options` is one.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options extends Api.Connection {
   readonly credentials: Api.Keys
@@ -99,6 +105,7 @@ export interface Options extends Api.Connection {
  * the call only reads).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   options: Options
@@ -162,6 +169,7 @@ export const make = (
  * The service from explicit options.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (
   options: Options
@@ -172,6 +180,7 @@ export const layer = (
  * (`EsmsClient.connectionConfig`); no `ESMS_OAID`.
  *
  * @since 0.1.0
+ * @category config
  */
 export const config: Config.Config<Options> = Config.all({
   credentials: EsmsClient.keysConfig,
@@ -182,6 +191,7 @@ export const config: Config.Config<Options> = Config.all({
  * The service from configuration (by default {@link config}, the `ESMS_*` environment variables).
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layerConfig = (
   options: Config.Config<Options> = config

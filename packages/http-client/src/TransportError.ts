@@ -36,6 +36,7 @@ export const isTransportError = (u: unknown): u is TransportError => Predicate.h
  * Could not reach eSMS (refused, DNS, TLS, reset before the request was written).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>("@esms-effect/http-client/ConnectionFailed")(
   "ConnectionFailed",
@@ -53,6 +54,7 @@ export class ConnectionFailed extends Schema.TaggedError<ConnectionFailed>("@esm
  * back: eSMS may have taken the message. A retry with the same RequestId is safe (124 rule).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ConnectionLost extends Schema.TaggedError<ConnectionLost>("@esms-effect/http-client/ConnectionLost")(
   "ConnectionLost",
@@ -69,6 +71,7 @@ export class ConnectionLost extends Schema.TaggedError<ConnectionLost>("@esms-ef
  * The whole send (every attempt and the waits between them) ran past its deadline.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("@esms-effect/http-client/DeadlineExceeded")(
   "DeadlineExceeded",
@@ -85,6 +88,7 @@ export class DeadlineExceeded extends Schema.TaggedError<DeadlineExceeded>("@esm
  * No complete answer within the time allowed for one attempt (connect, headers and body).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@esms-effect/http-client/RequestTimeout")(
   "RequestTimeout",
@@ -101,6 +105,7 @@ export class RequestTimeout extends Schema.TaggedError<RequestTimeout>("@esms-ef
  * eSMS (or a proxy in front of it) answered with an HTTP status other than 2xx.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class HttpStatusError extends Schema.TaggedError<HttpStatusError>("@esms-effect/http-client/HttpStatusError")(
   "HttpStatusError",
@@ -126,6 +131,7 @@ export class HttpStatusError extends Schema.TaggedError<HttpStatusError>("@esms-
  * taken the message.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>("@esms-effect/http-client/ResponseTooLarge")(
   "ResponseTooLarge",
@@ -143,6 +149,7 @@ export class ResponseTooLarge extends Schema.TaggedError<ResponseTooLarge>("@esm
  * The answer was not JSON (an HTML error page from a proxy, say). `excerpt` is its start.
  *
  * @since 0.1.0
+ * @category errors
  */
 export class BodyNotJson extends Schema.TaggedError<BodyNotJson>("@esms-effect/http-client/BodyNotJson")(
   "BodyNotJson",
@@ -159,6 +166,7 @@ export class BodyNotJson extends Schema.TaggedError<BodyNotJson>("@esms-effect/h
  * The answer was JSON but not the documented response (no `CodeResult`, say).
  *
  * @since 0.1.0
+ * @category errors
  */
 export class ResponseDecodeFailed
   extends Schema.TaggedError<ResponseDecodeFailed>("@esms-effect/http-client/ResponseDecodeFailed")(
@@ -177,6 +185,7 @@ export class ResponseDecodeFailed
  * Any failure to get a readable answer from eSMS.
  *
  * @since 0.1.0
+ * @category schemas
  */
 export const TransportError = Schema.Union(
   ConnectionFailed,
@@ -193,16 +202,18 @@ export const TransportError = Schema.Union(
  * Any failure to get a readable answer from eSMS.
  *
  * @since 0.1.0
+ * @category errors
  */
 export type TransportError = typeof TransportError.Type
 
-/** The longest excerpt of a response body an error carries. @since 0.1.0 */
+/** The longest excerpt of a response body an error carries. @since 0.1.0 @category constants */
 export const EXCERPT_LENGTH = 200
 
 /**
  * The start of a body, on one line, cut to {@link EXCERPT_LENGTH} characters.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const excerpt = (body: string): string => {
   const line = body.replace(/\s+/g, " ").trim()
@@ -214,6 +225,7 @@ export const excerpt = (body: string): string => {
  * transport failure is taken as "may have reached eSMS".
  *
  * @since 0.1.0
+ * @category constants
  */
 export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   "ECONNREFUSED",
@@ -235,6 +247,7 @@ export const NOT_SENT_CODES: ReadonlySet<string> = new Set([
  * lost, timeout, HTTP 5xx or 429.
  *
  * @since 0.1.0
+ * @category guards
  */
 export const isRetryable = (error: TransportError): boolean => {
   switch (error._tag) {
@@ -254,6 +267,7 @@ export const isRetryable = (error: TransportError): boolean => {
  * RequestId means "already accepted", not "you reused an id".
  *
  * @since 0.1.0
+ * @category utils
  */
 export const mayHaveReached = (error: TransportError): boolean => {
   switch (error._tag) {
@@ -273,6 +287,7 @@ export const mayHaveReached = (error: TransportError): boolean => {
  * `ConnectionLost` (the request may have reached eSMS). `scrub` removes the keys from the detail.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const fromHttpClientError = (
   error: HttpClientError.HttpClientError,
@@ -289,6 +304,7 @@ export const fromHttpClientError = (
  * `BodyNotJson` for a body that does not parse. `excerptOf` makes the (scrubbed) excerpt an error carries.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const readJson = (
   status: number,

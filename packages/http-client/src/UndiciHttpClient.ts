@@ -41,6 +41,7 @@ import { Agent } from "undici"
  * the header and body timeouts here are only a backstop that frees a connection left hanging.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Most open connections per origin; more concurrent requests wait for one. Default 64. */
@@ -68,6 +69,7 @@ export interface Options {
  * The defaults of {@link Options}.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const defaults = {
   connections: 64,
@@ -97,6 +99,7 @@ const agentOptions = (options: Options): Agent.Options => ({
  * A keep-alive `Agent` (one pool per origin) sized by the options, destroyed with the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const makeAgent = (options: Options = {}): Effect.Effect<Agent, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -197,6 +200,7 @@ const fromDispatcher = (dispatcher: LazyArg<Dispatcher>, spans: boolean | undefi
  * An `HttpClient` on the given undici dispatcher (an `Agent`, a `Pool`, a `MockAgent`…).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (dispatcher: Dispatcher, options: Pick<Options, "spans"> = {}): HttpClient.HttpClient =>
   fromDispatcher(() => dispatcher, options.spans)
@@ -207,6 +211,7 @@ export const make = (dispatcher: Dispatcher, options: Pick<Options, "spans"> = {
  * with the layer.
  *
  * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options = {}): Layer.Layer<HttpClient.HttpClient> =>
   Layer.scoped(

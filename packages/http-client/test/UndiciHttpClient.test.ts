@@ -220,7 +220,11 @@ describe("UndiciHttpClient", () => {
       const http = yield* client()
       const response = yield* http.get(server.url)
       const fiber = yield* Effect.fork(response.text)
-      yield* Effect.sleep("20 millis")
+      // The read has begun once its fiber waits on the body (nothing else in it suspends): no timer.
+      yield* Fiber.status(fiber).pipe(
+        Effect.zipLeft(Effect.yieldNow()),
+        Effect.repeat({ until: (status) => status._tag === "Suspended" })
+      )
       yield* Fiber.interrupt(fiber)
       yield* Deferred.await(closed).pipe(Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "not aborted" }))
     }))

@@ -12,6 +12,7 @@ import * as Data from "effect/Data"
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export type Fault = Data.TaggedEnum<{
   /** Handle the request normally (the message is taken), then wait `millis` before answering. */
@@ -31,13 +32,14 @@ export type Fault = Data.TaggedEnum<{
 
 const Fault = Data.taggedEnum<Fault>()
 
-/** Type guards and `$match` for faults. @since 0.1.0 */
+/** Type guards and `$match` for faults. @since 0.1.0 @category guards */
 export const { $is, $match } = Fault
 
 /**
  * Answer `millis` late (after taking the message).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const delay = (millis: number): Fault => Fault.Delay({ millis })
 
@@ -45,6 +47,7 @@ export const delay = (millis: number): Fault => Fault.Delay({ millis })
  * Destroy the connection after reading the body; `processed` (default `true`): take the message first.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const drop = (options?: { readonly processed?: boolean | undefined }): Fault =>
   Fault.Drop({ processed: options?.processed ?? true })
@@ -53,6 +56,7 @@ export const drop = (options?: { readonly processed?: boolean | undefined }): Fa
  * Answer HTTP `status` (default 500) with `body`; `processed` (default `false`): take the message first.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const httpError = (options?: {
   readonly status?: number | undefined
@@ -69,6 +73,7 @@ export const httpError = (options?: {
  * Answer an HTML error page with HTTP `status` (default 502); `processed` (default `false`).
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const html = (options?: {
   readonly status?: number | undefined
@@ -79,6 +84,7 @@ export const html = (options?: {
  * Answer this result code (HTTP 200, documented JSON) without processing the message.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const resultCode = (code: string, errorMessage?: string): Fault => Fault.ResultCode({ code, errorMessage })
 
@@ -86,6 +92,7 @@ export const resultCode = (code: string, errorMessage?: string): Fault => Fault.
  * The HTML page a proxy in front of eSMS might answer.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const htmlPage = (status: number): string => {
   const title = status === 200 ? "Runtime Error" : `${status} ${STATUS_TEXT[status] ?? "Error"}`
@@ -104,6 +111,7 @@ const STATUS_TEXT: Record<number, string> = {
  * One line saying what a fault does, for logs and listings.
  *
  * @since 0.1.0
+ * @category formatting
  */
 export const describe: (fault: Fault) => string = $match({
   Delay: ({ millis }) => `answer ${millis} ms late`,

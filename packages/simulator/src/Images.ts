@@ -14,13 +14,14 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 
-/** Where the images live below the host. @since 0.1.0 */
+/** Where the images live below the host. @since 0.1.0 @category constants */
 export const PATH_PREFIX = "/images"
 
 /**
  * The image paths, each for one case.
  *
  * @since 0.1.0
+ * @category constants
  */
 export const paths = {
   /** A real 48×32 PNG (209 bytes), `image/png`. */
@@ -47,26 +48,27 @@ export const paths = {
   moved: `${PATH_PREFIX}/moved.jpg`
 } as const
 
-/** A name of {@link paths}. @since 0.1.0 */
+/** A name of {@link paths}. @since 0.1.0 @category models */
 export type Name = keyof typeof paths
 
 /**
  * `/images/redirect/N`: N redirects (302) in a row, then the JPEG.
  *
  * @since 0.1.0
+ * @category utils
  */
 export const redirectPath = (hops: number): string => `${PATH_PREFIX}/redirect/${hops}`
 
 const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "base64"))
 
-/** The PNG of {@link paths}`.png`. @since 0.1.0 */
+/** The PNG of {@link paths}`.png`. @since 0.1.0 @category constants */
 export const png: Uint8Array = fromBase64(
   "iVBORw0KGgoAAAANSUhEUgAAADAAAAAgCAIAAADbtmxLAAAAmElEQVR42mPUXhDFMJgAE8MgA6MOGnUQpYAFU+hK/FJ6ukBnYfRQCyFSwcNoHWSu/" +
     "NIrA+YgNKcgC5LtLCbquoZIWeo7iBj7yHMTE41cQ7abhn7BSKqnSVU/WnWMOojuDiK1CCZV/bCIMuI9TUaNRmYIEWMTefUr+VGG3z6ya3uKmh8QWwdRe4" +
     "gqLhjsuYxxtCs96qDh5iAAUa4rK/YwuWIAAAAASUVORK5CYII="
 )
 
-/** The JPEG of {@link paths}`.jpeg`. @since 0.1.0 */
+/** The JPEG of {@link paths}`.jpeg`. @since 0.1.0 @category constants */
 export const jpeg: Uint8Array = fromBase64(
   "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAoHBwgHBgoICAgLCgoLDhgQDg0NDh0VFhEYIx8lJCIfIiEmKzcvJik0KSEiMEExNDk7Pj4+JS5ESUM8SDc" +
     "9Pjv/2wBDAQoLCw4NDhwQEBw7KCIoOzs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozs7Ozv/wAARCAAgADADASIAAh" +
@@ -78,7 +80,7 @@ export const jpeg: Uint8Array = fromBase64(
     "OZUA1Duv//Z"
 )
 
-/** The GIF of {@link paths}`.gif`. @since 0.1.0 */
+/** The GIF of {@link paths}`.gif`. @since 0.1.0 @category constants */
 export const gif: Uint8Array = fromBase64("R0lGODdhAQABAIAAAAAAAAAAACwAAAAAAQABAAAIBAABBAQAOw==")
 
 // The JPEG with 24 full comment segments (FF FE, length 65535) after its start marker: still a
@@ -108,6 +110,7 @@ const errorPage = "<!DOCTYPE html>\n<html><head><title>Not found</title></head><
  * answered.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface ImageRequest {
   /** When it arrived (epoch millis, from `Clock`). */
@@ -118,7 +121,7 @@ export interface ImageRequest {
   readonly bytes: number
 }
 
-/** @since 0.1.0 */
+/** @since 0.1.0 @category models */
 export interface Options {
   /** How long the slow image waits before its headers. Default 30 seconds. */
   readonly slowImageDelay?: Duration.DurationInput | undefined
@@ -128,6 +131,7 @@ export interface Options {
  * The image routes and their request log.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Images {
   /** Serves {@link PATH_PREFIX}`/*`; an unknown image path answers 404. */
@@ -148,6 +152,7 @@ interface Entry {
  * Builds the image routes.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<Images> =>
   Effect.sync(() => {
@@ -237,6 +242,7 @@ export const make = (options: Options = {}): Effect.Effect<Images> =>
  * The image routes on a router of their own.
  *
  * @since 0.1.0
+ * @category routes
  */
 export const router = (images: Images): HttpRouter.HttpRouter =>
   HttpRouter.empty.pipe(HttpRouter.all(`${PATH_PREFIX}/*`, images.handle))

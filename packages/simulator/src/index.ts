@@ -1,11 +1,7 @@
 /**
  * @since 0.1.0
  */
-export * as CallbackReceiver from "./CallbackReceiver.js"
-/**
- * @since 0.1.0
- */
-export * as DeliveryCallback from "./DeliveryCallback.js"
+export * as CallbackCollector from "./CallbackCollector.js"
 /**
  * @since 0.1.0
  */

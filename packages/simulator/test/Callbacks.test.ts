@@ -1,16 +1,20 @@
 import { assert, describe, it } from "@effect/vitest"
+import { DeliveryReport } from "@esms-effect/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { CallbackReceiver, DeliveryCallback, Simulator } from "../src/index.js"
+import { CallbackCollector, Simulator } from "../src/index.js"
 import { httpClient, payload, send } from "./EsmsWire.js"
 
-const withSimulatorAndReceiver = (options: Simulator.Options = {}, receiver: CallbackReceiver.Options = {}) =>
-  Effect.provide(Layer.mergeAll(Simulator.layer(options), CallbackReceiver.layer(receiver), httpClient))
+const withSimulatorAndReceiver = (options: Simulator.Options = {}, receiver: CallbackCollector.Options = {}) =>
+  Effect.provide(Layer.mergeAll(Simulator.layer(options), CallbackCollector.layer(receiver), httpClient))
+
+const isDelivered = (received: CallbackCollector.Received) =>
+  received.report !== undefined && DeliveryReport.Fate.$is("Delivered")(DeliveryReport.fate(received.report))
 
 describe("Delivery callbacks", () => {
   it.live("a delivered message: one GET with eSMS's query fields, error_info encoded as for TypeId 26", () =>
     Effect.gen(function*() {
-      const receiver = yield* CallbackReceiver.CallbackReceiver
+      const receiver = yield* CallbackCollector.CallbackCollector
       const simulator = yield* Simulator.Simulator
       const answer = yield* send({ RequestId: "order-42", CallbackUrl: `${receiver.url}?shop=7` })
       const received = yield* receiver.take
@@ -58,14 +62,14 @@ describe("Delivery callbacks", () => {
         error: 0,
         message: "Success"
       })
-      assert.isTrue(DeliveryCallback.isDelivered(received.callback))
+      assert.isTrue(isDelivered(received))
       const attempts = yield* simulator.awaitCallbacks(1)
       assert.deepStrictEqual(attempts.map((a) => [a.attempt, a.outcome]), [[1, { _tag: "Answered", status: 200 }]])
     }).pipe(withSimulatorAndReceiver()))
 
   it.live("a recipient who does not follow the OA: SendSuccess=0, SendFailed=1, Zalo's -213 in error_info", () =>
     Effect.gen(function*() {
-      const receiver = yield* CallbackReceiver.CallbackReceiver
+      const receiver = yield* CallbackCollector.CallbackCollector
       const simulator = yield* Simulator.Simulator
       const answer = yield* send({ CallbackUrl: receiver.url, Payload: payload({ userId: "9000000000000000213" }) })
       assert.strictEqual(answer.CodeResult, "100", "eSMS accepts it: the failure comes later")
@@ -78,19 +82,19 @@ describe("Delivery callbacks", () => {
       assert.strictEqual(received.query.TotalPrice, "0.0000")
       assert.strictEqual(received.query.partnerids, "")
       assert.strictEqual(received.query.RequestId, "")
-      assert.isFalse(DeliveryCallback.isDelivered(received.callback))
-      assert.deepStrictEqual(received.callback.zaloResult, { error: -213, message: "User has not followed the OA" })
+      assert.isFalse(isDelivered(received))
+      assert.deepStrictEqual(received.report?.zalo, { error: -213, message: "User has not followed the OA" })
       const message = yield* simulator.message(String(answer.SMSID))
       assert.strictEqual(message._tag === "Some" && message.value.status, "Failed")
     }).pipe(withSimulatorAndReceiver()))
 
   it.live("configured failing recipients, and the once-encoded error_info style", () =>
     Effect.gen(function*() {
-      const receiver = yield* CallbackReceiver.CallbackReceiver
+      const receiver = yield* CallbackCollector.CallbackCollector
       yield* send({ CallbackUrl: receiver.url, Payload: payload({ userId: "42" }) })
       const received = yield* receiver.take
       assert.deepStrictEqual(JSON.parse(received.query.error_info), { error: -230, message: "No interaction" })
-      assert.strictEqual(received.callback.zaloResult?.error, -230)
+      assert.strictEqual(received.report?.zalo?.error, -230)
     }).pipe(withSimulatorAndReceiver({
       failingRecipients: { "42": { error: -230, message: "No interaction" } },
       errorInfoStyle: "encodedOnce"
@@ -98,7 +102,7 @@ describe("Delivery callbacks", () => {
 
   it.live("retries a callback that times out, 5 times, then stops", () =>
     Effect.gen(function*() {
-      const receiver = yield* CallbackReceiver.CallbackReceiver
+      const receiver = yield* CallbackCollector.CallbackCollector
       const simulator = yield* Simulator.Simulator
       yield* receiver.setResponseDelay("2 seconds")
       const answer = yield* send({ CallbackUrl: receiver.url })
@@ -121,7 +125,7 @@ describe("Delivery callbacks", () => {
   it.live("a callback that answers, even with an error status, or cannot connect, is not retried", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.Simulator
-      const receiver = yield* CallbackReceiver.CallbackReceiver
+      const receiver = yield* CallbackCollector.CallbackCollector
       yield* receiver.setResponseStatus(500)
       yield* send({ CallbackUrl: receiver.url })
       yield* send({ CallbackUrl: "http://127.0.0.1:1/unreachable" })

@@ -15,6 +15,7 @@ import type * as SqlError from "@effect/sql/SqlError"
 import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
+import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -85,9 +86,18 @@ export type Settlement =
  *
  * @since 0.1.0
  */
-export type Decision =
-  | { readonly _tag: "Send"; readonly requestId: string; readonly sentBefore: boolean }
-  | { readonly _tag: "Skip"; readonly entry: Entry }
+export type Decision = Data.TaggedEnum<{
+  Send: { readonly requestId: string; readonly sentBefore: boolean }
+  Skip: { readonly entry: Entry }
+}>
+
+/**
+ * The constructors of {@link Decision}, and its `$is` / `$match`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const Decision = Data.taggedEnum<Decision>()
 
 /**
  * The resume rule: accepted rows are skipped; rows in flight at a crash go again with the same
@@ -97,21 +107,21 @@ export type Decision =
  * @since 0.1.0
  */
 export const decide = (entry: Option.Option<Entry>, requestId: string, retryFailed: boolean): Decision => {
-  if (Option.isNone(entry)) return { _tag: "Send", requestId, sentBefore: false }
+  if (Option.isNone(entry)) return Decision.Send({ requestId, sentBefore: false })
   const e = entry.value
   switch (e.state) {
     case "accepted":
     case "deduplicated":
-      return { _tag: "Skip", entry: e }
+      return Decision.Skip({ entry: e })
     case "in_flight":
-      return { _tag: "Send", requestId: e.requestId, sentBefore: true }
+      return Decision.Send({ requestId: e.requestId, sentBefore: true })
     case "failed":
-      return retryFailed ? { _tag: "Send", requestId: e.requestId, sentBefore: true } : { _tag: "Skip", entry: e }
+      return retryFailed ? Decision.Send({ requestId: e.requestId, sentBefore: true }) : Decision.Skip({ entry: e })
     case "rejected":
       // eSMS answered: it did not take this RequestId, so a 124 now would be someone else's.
-      return retryFailed ? { _tag: "Send", requestId: e.requestId, sentBefore: false } : { _tag: "Skip", entry: e }
+      return retryFailed ? Decision.Send({ requestId: e.requestId, sentBefore: false }) : Decision.Skip({ entry: e })
     case "invalid":
-      return { _tag: "Send", requestId, sentBefore: false }
+      return Decision.Send({ requestId, sentBefore: false })
   }
 }
 

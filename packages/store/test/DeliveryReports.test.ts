@@ -71,12 +71,12 @@ describe("DeliveryReports", () => {
           for (const id of ["s1", "req-1"]) {
             const latest = Option.getOrThrow(yield* store.latest(id))
             assert.strictEqual(latest.report.sendStatus, "Finished", id)
-            assert.strictEqual(DeliveryReport.describeFate(DeliveryReport.fate(latest.report)), "delivered")
+            assert.isTrue(DeliveryReport.Fate.$is("Delivered")(DeliveryReport.fate(latest.report)), id)
           }
           const s2 = Option.getOrThrow(yield* store.latest("req-2"))
-          assert.strictEqual(
-            DeliveryReport.describeFate(DeliveryReport.fate(s2.report)),
-            "failed: user has not followed the OA (-213)"
+          assert.deepStrictEqual(
+            DeliveryReport.fate(s2.report),
+            DeliveryReport.Fate.Failed({ zaloError: -213, zaloMessage: s2.report.zalo?.message })
           )
           assert.isTrue(Option.isNone(yield* store.latest("nobody")))
           assert.deepStrictEqual((yield* store.history("s1")).map((s) => s.report.sendStatus), [

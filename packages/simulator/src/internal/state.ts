@@ -4,6 +4,7 @@
  * `SubscriptionRef.modify`, so concurrent requests cannot both spend the last credit.
  */
 import * as Chunk from "effect/Chunk"
+import * as Data from "effect/Data"
 import * as HashMap from "effect/HashMap"
 import * as Option from "effect/Option"
 import type * as Fault from "../Fault.js"
@@ -50,10 +51,13 @@ export interface Message {
   readonly zaloError: ZaloError | undefined
 }
 
-export type CallbackOutcome =
-  | { readonly _tag: "Answered"; readonly status: number }
-  | { readonly _tag: "TimedOut" }
-  | { readonly _tag: "Failed"; readonly detail: string }
+export type CallbackOutcome = Data.TaggedEnum<{
+  Answered: { readonly status: number }
+  TimedOut: {}
+  Failed: { readonly detail: string }
+}>
+
+export const CallbackOutcome = Data.taggedEnum<CallbackOutcome>()
 
 export interface CallbackAttempt {
   readonly smsId: string

@@ -1,7 +1,8 @@
 /**
- * A small HTTP server that stands where a customer's `CallbackUrl` would: it collects every
- * delivery callback it receives into a queue, decoded, so a test or a demo can wait for one. It can
- * answer late, to make the sender time out.
+ * A test double for a customer's webhook: a small HTTP server that stands where a `CallbackUrl`
+ * would and collects every request it receives into a queue, decoded as a delivery report, so a
+ * test or a demo can wait for one. It can answer late, or with an error status, to make the sender
+ * time out or see a failure. (The production receiver is `@esms-effect/callback-receiver`.)
  *
  * @since 0.1.0
  */
@@ -11,21 +12,23 @@ import type * as HttpServer from "@effect/platform/HttpServer"
 import type * as HttpServerError from "@effect/platform/HttpServerError"
 import * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
+import { DeliveryReport, Network } from "@esms-effect/core"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Http from "node:http"
-import * as DeliveryCallback from "./DeliveryCallback.js"
 
 /**
- * One request the receiver got.
+ * One request the collector got.
  *
  * @since 0.1.0
+ * @category models
  */
 export interface Received {
   readonly at: number
@@ -34,11 +37,13 @@ export interface Received {
   readonly url: string
   /** The query, decoded once (as any query parser would). */
   readonly query: Readonly<Record<string, string>>
-  readonly callback: DeliveryCallback.DeliveryCallback
+  /** The query read as a delivery report; `undefined` when it is not one (every request is collected). */
+  readonly report: DeliveryReport.DeliveryReport | undefined
 }
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Service {
   /** Where to point a `CallbackUrl`: `http://127.0.0.1:PORT/esms/callback`. */
@@ -55,13 +60,15 @@ export interface Service {
 
 /**
  * @since 0.1.0
+ * @category services
  */
-export class CallbackReceiver
-  extends Context.Tag("@esms-effect/simulator/CallbackReceiver")<CallbackReceiver, Service>()
+export class CallbackCollector
+  extends Context.Tag("@esms-effect/simulator/CallbackCollector")<CallbackCollector, Service>()
 {}
 
 /**
  * @since 0.1.0
+ * @category models
  */
 export interface Options {
   /** Default `127.0.0.1`. */
@@ -75,9 +82,10 @@ export interface Options {
 }
 
 /**
- * Starts the receiver for the life of the scope.
+ * Starts the collector for the life of the scope.
  *
  * @since 0.1.0
+ * @category constructors
  */
 export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerError.ServeError, Scope.Scope> =>
   Effect.gen(function*() {
@@ -93,13 +101,13 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
     const handle = Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const at = yield* Clock.currentTimeMillis
-      const params = new URL(request.url, "http://receiver").searchParams
+      const params = new URL(request.url, "http://collector").searchParams
       const received: Received = {
         at,
         method: request.method,
         url: request.url,
         query: Object.fromEntries(params),
-        callback: DeliveryCallback.fromQuery(params)
+        report: Either.getOrUndefined(DeliveryReport.fromQueryString(params))
       }
       yield* Ref.update(all, (list) => [...list, received])
       yield* Queue.offer(queue, received)
@@ -109,9 +117,8 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
 
     yield* server.serve(HttpRouter.empty.pipe(HttpRouter.all("*", handle)))
     const address = server.address as HttpServer.TcpAddress
-    const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname
-    return CallbackReceiver.of({
-      url: `http://${host}:${address.port}${options.path ?? "/esms/callback"}`,
+    return CallbackCollector.of({
+      url: `http://${Network.urlHost(address.hostname)}:${address.port}${options.path ?? "/esms/callback"}`,
       take: Queue.take(queue),
       received: Ref.get(all),
       setResponseDelay: (d) => Ref.set(delay, Duration.decode(d)),
@@ -120,9 +127,10 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
   })
 
 /**
- * The receiver as a service.
+ * The collector as a service.
  *
  * @since 0.1.0
+ * @category layers
  */
-export const layer = (options: Options = {}): Layer.Layer<CallbackReceiver, HttpServerError.ServeError> =>
-  Layer.scoped(CallbackReceiver, serve(options))
+export const layer = (options: Options = {}): Layer.Layer<CallbackCollector, HttpServerError.ServeError> =>
+  Layer.scoped(CallbackCollector, serve(options))

@@ -9,14 +9,18 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Credentials, ResultCode } from "@esms-effect/core"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import * as TransportError from "../TransportError.js"
 import * as Answer from "./answer.js"
 
@@ -209,6 +213,15 @@ export interface EsmsApi {
   ) => Effect.Effect<A, E | TransportError.DeadlineExceeded, R>
 }
 
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * Whether a span opened on this fiber is recorded: a tracer other than Effect's default one (which
+ * records nothing and exports nowhere) is installed and tracing is on. When not, a call opens no span.
+ */
+export const isTraced = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.currentTracer !== nativeTracer && fiber.getFiberRef(FiberRef.currentTracerEnabled)
+
 let liveClock: unknown
 
 /**
@@ -340,28 +353,25 @@ export const make = (
       retryable: (error: E) => boolean,
       counter: Attempts
     ): Effect.Effect<A, E | TransportError.DeadlineExceeded, R> => {
-      const first = Effect.suspend(() => {
+      // One read of the clock, and the first attempt: nothing else of the policy on its success.
+      const first = (clock: Clock.Clock) => {
+        const startedAt = clock.unsafeCurrentTimeMillis()
         counter.attempts = 1
-        return attempt
-      })
+        return Effect.catchAll(
+          attempt,
+          (error) => retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
+        )
+      }
       // A deadline shorter than one attempt's timeout can cut the first attempt: the whole call under it.
       if (deadlineMillis <= timeoutMillis) {
-        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-          first.pipe(
-            Effect.catchAll((error) =>
-              retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
-            ),
-            Effect.timeoutFail({
-              duration: Duration.millis(deadlineMillis),
-              onTimeout: () => deadlineExceeded(counter)
-            })
-          ))
+        return Effect.clockWith(first).pipe(
+          Effect.timeoutFail({
+            duration: Duration.millis(deadlineMillis),
+            onTimeout: () => deadlineExceeded(counter)
+          })
+        )
       }
-      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        Effect.catchAll(
-          first,
-          (error) => retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
-        ))
+      return Effect.clockWith(first)
     }
 
     return { httpClient, scrub, excerpt, post, get, withPolicy }

@@ -104,6 +104,11 @@ export const makeAgent = (options: Options = {}): Effect.Effect<Agent, never, Sc
     (agent) => Effect.promise(() => agent.destroy())
   )
 
+/** Bodies this small, when their length is declared, are read with the headers (see `start`). */
+const EAGER_BYTES = 16 * 1024
+
+const DIGITS = /^\d+$/
+
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
 const requestBody = (body: HttpBody.HttpBody): Effect.Effect<Body> => {
@@ -156,12 +161,26 @@ const start = (
     headers: request.headers,
     body,
     signal
-  }, (cause, data) =>
-    resume(
-      cause === null
-        ? Effect.succeed(new UndiciResponse(request, data))
-        : Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
-    ))
+  }, (cause, data) => {
+    if (cause !== null) {
+      return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+    }
+    const declared = data.headers["content-length"]
+    const length = typeof declared === "string" && DIGITS.test(declared) ? Number(declared) : undefined
+    if (length === undefined || length > EAGER_BYTES) return resume(Effect.succeed(new UndiciResponse(request, data)))
+    // A small body of a declared length (an API's answer): read with the headers, so the caller resumes
+    // once with both, and its read is then synchronous. A failure mid-body fails that read, as it would.
+    const chunks: Array<Buffer> = []
+    let settled = false
+    const settle = (failure?: unknown) => {
+      if (settled) return
+      settled = true
+      resume(Effect.succeed(new UndiciResponse(request, data, { bytes: Buffer.concat(chunks), failure })))
+    }
+    data.body.on("data", (chunk: Buffer) => chunks.push(chunk))
+    data.body.on("end", () => settle())
+    data.body.on("error", settle)
+  })
 
 const send = (
   dispatcher: LazyArg<Dispatcher>,
@@ -226,6 +245,15 @@ const unread = new FinalizationRegistry<Dispatcher.ResponseData["body"]>((body) 
 
 const ignore = () => {}
 
+// As undici's `text()` reads a body: UTF-8, a leading byte order mark dropped.
+const textOf = (bytes: Buffer): string =>
+  bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+    ? bytes.toString("utf8", 3)
+    : bytes.toString("utf8")
+
+const arrayBufferOf = (bytes: Buffer): ArrayBuffer =>
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer
+
 /**
  * A response whose body undici streams. Reading it (text, json, bytes) happens once and is cached;
  * interrupting a read destroys the body, which closes its connection.
@@ -236,9 +264,12 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Dispatcher.ResponseData
+    private readonly source: Dispatcher.ResponseData,
+    // The whole body, already read (or how its read failed), for a small body of declared length.
+    private readonly preread?: { readonly bytes: Buffer; readonly failure: unknown }
   ) {
     super()
+    if (preread !== undefined) return
     // A body error with nobody reading must not crash the process.
     source.body.on("error", ignore)
     unread.register(this, source.body, this)
@@ -271,12 +302,19 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   // One read per kind, started by the first effect that runs it and shared by the later ones.
-  private readonly reads: Partial<Record<"text" | "bytes" | "form", Promise<unknown>>> = {}
+  private readonly reads: Partial<Record<"text" | "bytes", Promise<unknown>>> = {}
 
   private read<A>(
-    kind: "text" | "bytes" | "form",
-    consume: (body: Dispatcher.ResponseData["body"]) => Promise<A>
+    kind: "text" | "bytes",
+    consume: (body: Dispatcher.ResponseData["body"]) => Promise<A>,
+    fromBytes: (bytes: Buffer) => A
   ): Effect.Effect<A, HttpClientError.ResponseError> {
+    const preread = this.preread
+    if (preread !== undefined) {
+      return preread.failure === undefined
+        ? Effect.sync(() => fromBytes(preread.bytes))
+        : Effect.fail(this.decodeError(preread.failure))
+    }
     return Effect.async((resume) => {
       if (this.reads[kind] === undefined) {
         unread.unregister(this)
@@ -292,7 +330,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read("text", (body) => body.text())
+    return this.read("text", (body) => body.text(), textOf)
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -312,24 +350,30 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read("bytes", (body) => body.arrayBuffer())
+    return this.read("bytes", (body) => body.arrayBuffer(), arrayBufferOf)
   }
 
   // undici's body has no formData(): the WHATWG Response parses the bytes.
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.read(
-      "form",
-      (body) =>
-        body.arrayBuffer().then((bytes) =>
-          new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData()
-        )
-    )
+    return Effect.flatMap(this.arrayBuffer, (bytes) =>
+      Effect.tryPromise({
+        try: () => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
     // A Readable is an async iterable whose `return()` destroys it: ending or interrupting the
     // stream releases the socket.
     return Stream.suspend(() => {
+      const preread = this.preread
+      if (preread !== undefined) {
+        return preread.failure !== undefined
+          ? Stream.fail(this.decodeError(preread.failure))
+          : preread.bytes.length === 0
+          ? Stream.empty
+          : Stream.succeed(new Uint8Array(preread.bytes))
+      }
       unread.unregister(this)
       return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) => this.decodeError(cause))
     })

@@ -35,6 +35,7 @@ import { EventEmitter } from "node:events"
 import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import { Agent } from "undici"
+import * as Timed from "./internal/timed.js"
 
 /**
  * The connection pool and its limits. Per-request deadlines belong to the caller (`Effect.timeout`);
@@ -199,18 +200,55 @@ const send = (
   }
 }
 
-const fromDispatcher = (dispatcher: LazyArg<Dispatcher>, spans: boolean | undefined): HttpClient.HttpClient =>
-  spans === true
-    ? HttpClient.make((request, url, signal) => send(dispatcher, request, url, signal))
-    : HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-      Effect.flatMap((request) => {
-        const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-        return url._tag === "Left"
-          ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-          : send(dispatcher, request, url.right, undefined)
-      }),
-      Effect.succeed
-    )
+const requestUrl = (request: HttpClientRequest.HttpClientRequest) =>
+  UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+
+const invalidUrl = (request: HttpClientRequest.HttpClientRequest, cause: Error) =>
+  new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause })
+
+// The request under one timer of its own: at `millis` the request is aborted and the effect fails
+// with `onTimeout()`; a response (with a small body, its body) in time clears the timer.
+const within = (dispatcher: LazyArg<Dispatcher>): Timed.Within => (request, millis, onTimeout) => {
+  const body = request.body
+  if (body._tag !== "Empty" && body._tag !== "Uint8Array") return undefined
+  const url = requestUrl(request)
+  if (url._tag === "Left") return Effect.fail(invalidUrl(request, url.left))
+  return Effect.async((resume) => {
+    const abort = new EventEmitter()
+    let done = false
+    const timer = setTimeout(() => {
+      if (done) return
+      done = true
+      abort.emit("abort")
+      resume(Effect.fail(onTimeout()))
+    }, millis)
+    start(dispatcher, request, url.right, body._tag === "Empty" ? null : body.body, abort, (effect) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      resume(effect)
+    })
+    return Effect.sync(() => {
+      done = true
+      clearTimeout(timer)
+      abort.emit("abort")
+    })
+  })
+}
+
+const fromDispatcher = (dispatcher: LazyArg<Dispatcher>, spans: boolean | undefined): HttpClient.HttpClient => {
+  if (spans === true) return HttpClient.make((request, url, signal) => send(dispatcher, request, url, signal))
+  const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    Effect.flatMap((request) => {
+      const url = requestUrl(request)
+      return url._tag === "Left"
+        ? Effect.fail(invalidUrl(request, url.left))
+        : send(dispatcher, request, url.right, undefined)
+    }),
+    Effect.succeed
+  )
+  return Object.assign(client, { [Timed.TypeId]: within(dispatcher) })
+}
 
 /**
  * An `HttpClient` on the given undici dispatcher (an `Agent`, a `Pool`, a `MockAgent`…).
@@ -261,6 +299,7 @@ const arrayBufferOf = (bytes: Buffer): ArrayBuffer =>
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [Timed.CompleteTypeId]: boolean
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
@@ -269,6 +308,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
     private readonly preread?: { readonly bytes: Buffer; readonly failure: unknown }
   ) {
     super()
+    this[Timed.CompleteTypeId] = preread !== undefined
     if (preread !== undefined) return
     // A body error with nobody reading must not crash the process.
     source.body.on("error", ignore)
@@ -363,8 +403,9 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    // A Readable is an async iterable whose `return()` destroys it: ending or interrupting the
-    // stream releases the socket.
+    // Read off the Readable's events, not its async iterator: the iterator's `return()` waits behind a
+    // pending `next()`, so interrupting a read of a body that stalled (a timeout) would wait forever.
+    // Interrupting or ending the stream destroys the body, which releases the socket.
     return Stream.suspend(() => {
       const preread = this.preread
       if (preread !== undefined) {
@@ -375,7 +416,17 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
           : Stream.succeed(new Uint8Array(preread.bytes))
       }
       unread.unregister(this)
-      return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) => this.decodeError(cause))
+      const body = this.source.body
+      return Stream.async<Uint8Array, HttpClientError.ResponseError>((emit) => {
+        // One chunk in flight at a time: the body waits while the stream's buffer is full.
+        body.on("data", (chunk: Buffer) => {
+          body.pause()
+          void emit.single(chunk).then(() => body.resume())
+        })
+        body.once("end", () => void emit.end())
+        body.once("error", (cause) => void emit.fail(this.decodeError(cause)))
+        return Effect.sync(() => body.destroy())
+      })
     })
   }
 

@@ -23,6 +23,7 @@ import * as Schema from "effect/Schema"
 import * as Tracer from "effect/Tracer"
 import * as TransportError from "../TransportError.js"
 import * as Answer from "./answer.js"
+import * as Timed from "./timed.js"
 
 /** This package's version, sent in the User-Agent. @since 0.1.0 */
 export const VERSION = "0.1.0"
@@ -224,6 +225,15 @@ export const isTraced = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =
 
 let liveClock: unknown
 
+// The longest wait `setTimeout` keeps (a longer one would fire at once).
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+// The live clock (`Date.now`, `setTimeout`), not the TestClock: real timers may stand in for its sleeps.
+const isLive = (clock: Clock.Clock): boolean => {
+  liveClock ??= Clock.make().constructor
+  return clock.constructor === liveClock
+}
+
 /**
  * `Effect.timeoutFail`, without its two forked fibers (the effect's and a sleeping one, ~120 µs a
  * send) on the live clock: the effect in one fiber and a `setTimeout`. On a clock of another kind
@@ -236,9 +246,8 @@ export const timeoutFail = <A, E, R, E2>(
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2, R> =>
   Effect.clockWith((clock) => {
-    liveClock ??= Clock.make().constructor
-    if (clock.constructor !== liveClock) return Effect.timeoutFail(self, { duration, onTimeout })
     const millis = Duration.toMillis(duration)
+    if (!isLive(clock) || !(millis <= MAX_TIMER_MILLIS)) return Effect.timeoutFail(self, { duration, onTimeout })
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.fork(restore(self)), (fiber) =>
         restore(Effect.async<A, E | E2>((resume) => {
@@ -290,13 +299,36 @@ export const make = (
         (json) => ({ json, body: answer.body })
       )
 
-    const execute = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) =>
+    const generic = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) =>
       client.execute(request).pipe(
         Effect.flatMap((response) => Answer.read(response, maxResponseBytes)),
         Effect.mapError(onError),
         (attempt) => timeoutFail(attempt, timeout, onTimeout),
         Effect.flatMap(toReply)
       )
+
+    // On a transport that times a request itself (UndiciHttpClient) and the live clock: no forked
+    // fiber. A body not read with the headers is read within what is left of the attempt's time.
+    const execute = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) => {
+      const timed = Timed.of(client)
+      if (timed === undefined) return generic(client, request)
+      return Effect.clockWith((clock) => {
+        const attempt = isLive(clock) && timeoutMillis <= MAX_TIMER_MILLIS
+          ? timed(request, timeoutMillis, onTimeout)
+          : undefined
+        if (attempt === undefined) return generic(client, request)
+        const startedAt = clock.unsafeCurrentTimeMillis()
+        return attempt.pipe(
+          Effect.flatMap((response) => {
+            if (Timed.isComplete(response)) return Answer.read(response, maxResponseBytes)
+            const left = Math.max(0, startedAt + timeoutMillis - clock.unsafeCurrentTimeMillis())
+            return timeoutFail(Answer.read(response, maxResponseBytes), Duration.millis(left), onTimeout)
+          }),
+          Effect.mapError((error) => error._tag === "RequestTimeout" ? error : onError(error)),
+          Effect.flatMap(toReply)
+        )
+      })
+    }
 
     const post = (path: string) => {
       // The request without its body, built once per endpoint.

@@ -6,6 +6,8 @@
  *
  *   node bench/batch.mjs [ROWS...]        default: 20000 100000
  *   BENCH_CONCURRENCY=32 node bench/batch.mjs 5000   (default 8, as the CLI)
+ *   node bench/batch.mjs --before DIR 20000   also runs DIR's built esms on the same file, turn about
+ *                                             (DIR: another checkout, installed and built)
  */
 import { spawn } from "node:child_process"
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -15,7 +17,15 @@ import { fileURLToPath } from "node:url"
 
 const BIN = fileURLToPath(new URL("../packages/cli/bin/esms.js", import.meta.url))
 const SERVER = fileURLToPath(new URL("./batch-server.mjs", import.meta.url))
-const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0)
+const args = process.argv.slice(2)
+const beforeAt = args.indexOf("--before")
+const before = beforeAt === -1 ? undefined : args.splice(beforeAt, 2)[1]
+const sizes = args.map(Number).filter((n) => n > 0)
+// Which builds run: this checkout's, and another's (`--before DIR`) on the same CSV, measured in turn.
+const bins = [
+  ...(before === undefined ? [] : [["before", join(before, "packages/cli/bin/esms.js")]]),
+  ["after", BIN]
+]
 const concurrency = process.env.BENCH_CONCURRENCY ?? "8"
 
 const writeCsv = (file, rows) =>
@@ -59,11 +69,11 @@ const memory = (pid) => {
   }
 }
 
-const runBatch = (file, baseUrl) =>
+const runBatch = (bin, file, baseUrl) =>
   new Promise((resolve, reject) => {
     const started = Date.now()
     const child = spawn(process.execPath, [
-      BIN,
+      bin,
       "zalo",
       "send-batch",
       file,
@@ -110,19 +120,21 @@ try {
   for (const rows of sizes.length > 0 ? sizes : [20_000, 100_000]) {
     const file = join(dir, `rows-${rows}.csv`)
     await writeCsv(file, rows)
-    const result = await runBatch(file, baseUrl)
-    const summary = JSON.parse(result.summary)
-    // RSS at each tenth of the run: flat memory shows as a flat line after start-up.
-    const tenths = Array.from({ length: 10 }, (_, k) => {
-      const at = ((k + 1) / 10) * result.seconds
-      const sample = result.samples.filter((s) => s.t <= at).at(-1)
-      return sample === undefined ? "-" : sample.rss.toFixed(0)
-    })
-    console.log(
-      `${rows} rows: exit ${result.code}, ${summary.accepted} accepted in ${result.seconds.toFixed(1)} s = ` +
-        `${(rows / result.seconds).toFixed(0)} msgs/s (whole run: check pass, journal, sends); ` +
-        `peak RSS ${result.peak.toFixed(0)} MB; RSS MB by tenth of the run: ${tenths.join(" ")}`
-    )
+    for (const [label, bin] of bins) {
+      const result = await runBatch(bin, file, baseUrl)
+      const summary = JSON.parse(result.summary)
+      // RSS at each tenth of the run: flat memory shows as a flat line after start-up.
+      const tenths = Array.from({ length: 10 }, (_, k) => {
+        const at = ((k + 1) / 10) * result.seconds
+        const sample = result.samples.filter((s) => s.t <= at).at(-1)
+        return sample === undefined ? "-" : sample.rss.toFixed(0)
+      })
+      console.log(
+        `${bins.length > 1 ? `${label}: ` : ""}${rows} rows: exit ${result.code}, ${summary.accepted} accepted in ` +
+          `${result.seconds.toFixed(1)} s = ${(rows / result.seconds).toFixed(0)} msgs/s (whole run: check pass, ` +
+          `journal, sends); peak RSS ${result.peak.toFixed(0)} MB; RSS MB by tenth of the run: ${tenths.join(" ")}`
+      )
+    }
   }
 } finally {
   server.kill("SIGTERM")

@@ -216,13 +216,9 @@ const exactSmsId = (json: unknown, body: string, response: SendResponse.SendResp
 
 const decodeResponse = Schema.decodeUnknownEither(SendResponse.SendResponse)
 
-// Debug lines, annotated with the RequestId and the attempt; nothing at all below debug level.
+// A debug line, annotated with the RequestId and the attempt (only built when debug is on).
 const logAttempt = (message: string, requestId: string, attempt: number) =>
-  Effect.withFiberRuntime<void>((fiber) =>
-    LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
-      ? Effect.void
-      : Effect.annotateLogs(Effect.logDebug(message), { "esms.request_id": requestId, "esms.attempt": attempt })
-  )
+  Effect.annotateLogs(Effect.logDebug(message), { "esms.request_id": requestId, "esms.attempt": attempt })
 
 /**
  * Builds the service on the `HttpClient` in context.
@@ -262,40 +258,46 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
 
     // One send: one RequestId and one body for every attempt, retried by the policy, bounded by the
     // deadline. A 124 after an attempt that may have reached eSMS means eSMS already has the message.
-    const send = (message: ZaloMessage.ZaloMessage) =>
-      Effect.suspend(() => {
-        const { requestId, withId } = identify(message)
-        const body = SendRequest.toJson(SendRequest.fromMessage(credentials, withId))
-        const counter: Api.Attempts = { attempts: 0 }
-        let reachedBefore = false
-        const attempt = Effect.suspend(() => {
-          const n = counter.attempts
-          const earlierMayHaveReached = reachedBefore
-          return post(body).pipe(
-            Effect.flatMap((reply) => readAnswer(reply, requestId)),
-            Effect.matchEffect({
-              onFailure: (error) => {
-                if (error._tag === "DuplicateRequestId" && earlierMayHaveReached) {
-                  const accepted = new SendResponse.Accepted(
-                    { countRegenerate: 0, requestId, deduplicated: true },
-                    true
-                  )
-                  return Effect.as(logAttempt(`eSMS attempt ${n} accepted (de-duplicated)`, requestId, n), accepted)
-                }
-                if (TransportError.isTransportError(error) && TransportError.mayHaveReached(error)) {
-                  reachedBefore = true
-                }
-                return Effect.zipRight(
-                  logAttempt(`eSMS attempt ${n} failed: ${error._tag}`, requestId, n),
-                  Effect.fail(error)
-                )
-              },
-              onSuccess: (accepted) => Effect.as(logAttempt(`eSMS attempt ${n} accepted`, requestId, n), accepted)
-            })
-          )
-        })
-        return api.withPolicy(attempt, Api.isRetryable, counter).pipe(
-          Effect.tapBoth({
+    // With `debug` off, a successful attempt runs no handler at all: its bookkeeping is on failure.
+    const send = (message: ZaloMessage.ZaloMessage, debug: boolean, counter: Api.Attempts) => {
+      const { requestId, withId } = identify(message)
+      const body = SendRequest.toJson(SendRequest.fromMessage(credentials, withId))
+      let reachedBefore = false
+      const attempt = Effect.suspend(() => {
+        const n = counter.attempts
+        const earlierMayHaveReached = reachedBefore
+        const once = Effect.flatMap(post(body), (reply) => readAnswer(reply, requestId))
+        const onFailure = (error: TransportError.TransportError | ResultCode.ResultCodeError) => {
+          if (error._tag === "DuplicateRequestId" && earlierMayHaveReached) {
+            const accepted = new SendResponse.Accepted({ countRegenerate: 0, requestId, deduplicated: true }, true)
+            return debug
+              ? Effect.as(logAttempt(`eSMS attempt ${n} accepted (de-duplicated)`, requestId, n), accepted)
+              : Effect.succeed(accepted)
+          }
+          if (TransportError.isTransportError(error) && TransportError.mayHaveReached(error)) {
+            reachedBefore = true
+          }
+          return debug
+            ? Effect.zipRight(logAttempt(`eSMS attempt ${n} failed: ${error._tag}`, requestId, n), Effect.fail(error))
+            : Effect.fail(error)
+        }
+        return debug
+          ? Effect.matchEffect(once, {
+            onFailure,
+            onSuccess: (accepted) => Effect.as(logAttempt(`eSMS attempt ${n} accepted`, requestId, n), accepted)
+          })
+          : Effect.catchAll(once, onFailure)
+      })
+      return { requestId, effect: api.withPolicy(attempt, Api.isRetryable, counter) }
+    }
+
+    // The span and its attributes, as a recording tracer sees them.
+    const traced = (message: ZaloMessage.ZaloMessage, debug: boolean) =>
+      Effect.withSpan(
+        Effect.suspend(() => {
+          const counter: Api.Attempts = { attempts: 0 }
+          const { effect, requestId } = send(message, debug, counter)
+          return Effect.tapBoth(effect, {
             onFailure: (error) =>
               Effect.annotateCurrentSpan({
                 "esms.request_id": requestId,
@@ -311,12 +313,19 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
                 "esms.result_code": accepted.deduplicated ? "124" : SendResponse.ACCEPTED
               })
           })
-        )
-      })
+        }),
+        // No stack trace captured per send: the span's name says where it comes from.
+        "esms.sendZaloImage",
+        { kind: "client", captureStackTrace: false }
+      )
 
-    // No stack trace captured per send: the span's name says where it comes from.
+    // One look at the fiber decides what a send does besides sending: the span and its attributes
+    // only when a tracer records them, debug lines only at debug level.
     const sendValid = (message: ZaloMessage.ZaloMessage) =>
-      Effect.withSpan(send(message), "esms.sendZaloImage", { kind: "client", captureStackTrace: false })
+      Effect.withFiberRuntime<SendResponse.Accepted, Api.AttemptFailure>((fiber) => {
+        const debug = !LogLevel.greaterThan(fiber.getFiberRef(FiberRef.currentMinimumLogLevel), LogLevel.Debug)
+        return Api.isTraced(fiber) ? traced(message, debug) : send(message, debug, { attempts: 0 }).effect
+      })
 
     const imageOptions = options.checkImage === true ? {} : options.checkImage || undefined
     // One check per send: a long-lived client must see a photo that changed since.

@@ -35,6 +35,7 @@ import { EventEmitter } from "node:events"
 import { Readable } from "node:stream"
 import type { Dispatcher } from "undici"
 import { Agent } from "undici"
+import * as Timed from "./internal/timed.js"
 
 /**
  * The connection pool and its limits. Per-request deadlines belong to the caller (`Effect.timeout`);
@@ -107,6 +108,11 @@ export const makeAgent = (options: Options = {}): Effect.Effect<Agent, never, Sc
     (agent) => Effect.promise(() => agent.destroy())
   )
 
+/** Bodies this small, when their length is declared, are read with the headers (see `start`). */
+const EAGER_BYTES = 16 * 1024
+
+const DIGITS = /^\d+$/
+
 type Body = Exclude<Dispatcher.DispatchOptions["body"], undefined>
 
 const requestBody = (body: HttpBody.HttpBody): Effect.Effect<Body> => {
@@ -159,12 +165,26 @@ const start = (
     headers: request.headers,
     body,
     signal
-  }, (cause, data) =>
-    resume(
-      cause === null
-        ? Effect.succeed(new UndiciResponse(request, data))
-        : Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause }))
-    ))
+  }, (cause, data) => {
+    if (cause !== null) {
+      return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", cause })))
+    }
+    const declared = data.headers["content-length"]
+    const length = typeof declared === "string" && DIGITS.test(declared) ? Number(declared) : undefined
+    if (length === undefined || length > EAGER_BYTES) return resume(Effect.succeed(new UndiciResponse(request, data)))
+    // A small body of a declared length (an API's answer): read with the headers, so the caller resumes
+    // once with both, and its read is then synchronous. A failure mid-body fails that read, as it would.
+    const chunks: Array<Buffer> = []
+    let settled = false
+    const settle = (failure?: unknown) => {
+      if (settled) return
+      settled = true
+      resume(Effect.succeed(new UndiciResponse(request, data, { bytes: Buffer.concat(chunks), failure })))
+    }
+    data.body.on("data", (chunk: Buffer) => chunks.push(chunk))
+    data.body.on("end", () => settle())
+    data.body.on("error", settle)
+  })
 
 const send = (
   dispatcher: LazyArg<Dispatcher>,
@@ -183,18 +203,55 @@ const send = (
   }
 }
 
-const fromDispatcher = (dispatcher: LazyArg<Dispatcher>, spans: boolean | undefined): HttpClient.HttpClient =>
-  spans === true
-    ? HttpClient.make((request, url, signal) => send(dispatcher, request, url, signal))
-    : HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
-      Effect.flatMap((request) => {
-        const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
-        return url._tag === "Left"
-          ? Effect.fail(new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left }))
-          : send(dispatcher, request, url.right, undefined)
-      }),
-      Effect.succeed
-    )
+const requestUrl = (request: HttpClientRequest.HttpClientRequest) =>
+  UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+
+const invalidUrl = (request: HttpClientRequest.HttpClientRequest, cause: Error) =>
+  new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause })
+
+// The request under one timer of its own: at `millis` the request is aborted and the effect fails
+// with `onTimeout()`; a response (with a small body, its body) in time clears the timer.
+const within = (dispatcher: LazyArg<Dispatcher>): Timed.Within => (request, millis, onTimeout) => {
+  const body = request.body
+  if (body._tag !== "Empty" && body._tag !== "Uint8Array") return undefined
+  const url = requestUrl(request)
+  if (url._tag === "Left") return Effect.fail(invalidUrl(request, url.left))
+  return Effect.async((resume) => {
+    const abort = new EventEmitter()
+    let done = false
+    const timer = setTimeout(() => {
+      if (done) return
+      done = true
+      abort.emit("abort")
+      resume(Effect.fail(onTimeout()))
+    }, millis)
+    start(dispatcher, request, url.right, body._tag === "Empty" ? null : body.body, abort, (effect) => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      resume(effect)
+    })
+    return Effect.sync(() => {
+      done = true
+      clearTimeout(timer)
+      abort.emit("abort")
+    })
+  })
+}
+
+const fromDispatcher = (dispatcher: LazyArg<Dispatcher>, spans: boolean | undefined): HttpClient.HttpClient => {
+  if (spans === true) return HttpClient.make((request, url, signal) => send(dispatcher, request, url, signal))
+  const client = HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+    Effect.flatMap((request) => {
+      const url = requestUrl(request)
+      return url._tag === "Left"
+        ? Effect.fail(invalidUrl(request, url.left))
+        : send(dispatcher, request, url.right, undefined)
+    }),
+    Effect.succeed
+  )
+  return Object.assign(client, { [Timed.TypeId]: within(dispatcher) })
+}
 
 /**
  * An `HttpClient` on the given undici dispatcher (an `Agent`, a `Pool`, a `MockAgent`…).
@@ -231,6 +288,15 @@ const unread = new FinalizationRegistry<Dispatcher.ResponseData["body"]>((body) 
 
 const ignore = () => {}
 
+// As undici's `text()` reads a body: UTF-8, a leading byte order mark dropped.
+const textOf = (bytes: Buffer): string =>
+  bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf
+    ? bytes.toString("utf8", 3)
+    : bytes.toString("utf8")
+
+const arrayBufferOf = (bytes: Buffer): ArrayBuffer =>
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer
+
 /**
  * A response whose body undici streams. Reading it (text, json, bytes) happens once and is cached;
  * interrupting a read destroys the body, which closes its connection.
@@ -238,12 +304,17 @@ const ignore = () => {}
 class UndiciResponse extends Inspectable.Class implements HttpClientResponse.HttpClientResponse {
   readonly [HttpIncomingMessage.TypeId]: HttpIncomingMessage.TypeId = HttpIncomingMessage.TypeId
   readonly [HttpClientResponse.TypeId]: HttpClientResponse.TypeId = HttpClientResponse.TypeId
+  readonly [Timed.CompleteTypeId]: boolean
 
   constructor(
     readonly request: HttpClientRequest.HttpClientRequest,
-    private readonly source: Dispatcher.ResponseData
+    private readonly source: Dispatcher.ResponseData,
+    // The whole body, already read (or how its read failed), for a small body of declared length.
+    private readonly preread?: { readonly bytes: Buffer; readonly failure: unknown }
   ) {
     super()
+    this[Timed.CompleteTypeId] = preread !== undefined
+    if (preread !== undefined) return
     // A body error with nobody reading must not crash the process.
     source.body.on("error", ignore)
     unread.register(this, source.body, this)
@@ -276,12 +347,19 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   // One read per kind, started by the first effect that runs it and shared by the later ones.
-  private readonly reads: Partial<Record<"text" | "bytes" | "form", Promise<unknown>>> = {}
+  private readonly reads: Partial<Record<"text" | "bytes", Promise<unknown>>> = {}
 
   private read<A>(
-    kind: "text" | "bytes" | "form",
-    consume: (body: Dispatcher.ResponseData["body"]) => Promise<A>
+    kind: "text" | "bytes",
+    consume: (body: Dispatcher.ResponseData["body"]) => Promise<A>,
+    fromBytes: (bytes: Buffer) => A
   ): Effect.Effect<A, HttpClientError.ResponseError> {
+    const preread = this.preread
+    if (preread !== undefined) {
+      return preread.failure === undefined
+        ? Effect.sync(() => fromBytes(preread.bytes))
+        : Effect.fail(this.decodeError(preread.failure))
+    }
     return Effect.async((resume) => {
       if (this.reads[kind] === undefined) {
         unread.unregister(this)
@@ -297,7 +375,7 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get text(): Effect.Effect<string, HttpClientError.ResponseError> {
-    return this.read("text", (body) => body.text())
+    return this.read("text", (body) => body.text(), textOf)
   }
 
   get json(): Effect.Effect<unknown, HttpClientError.ResponseError> {
@@ -317,26 +395,43 @@ class UndiciResponse extends Inspectable.Class implements HttpClientResponse.Htt
   }
 
   get arrayBuffer(): Effect.Effect<ArrayBuffer, HttpClientError.ResponseError> {
-    return this.read("bytes", (body) => body.arrayBuffer())
+    return this.read("bytes", (body) => body.arrayBuffer(), arrayBufferOf)
   }
 
   // undici's body has no formData(): the WHATWG Response parses the bytes.
   get formData(): Effect.Effect<FormData, HttpClientError.ResponseError> {
-    return this.read(
-      "form",
-      (body) =>
-        body.arrayBuffer().then((bytes) =>
-          new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData()
-        )
-    )
+    return Effect.flatMap(this.arrayBuffer, (bytes) =>
+      Effect.tryPromise({
+        try: () => new Response(bytes, { headers: { "content-type": this.headers["content-type"] ?? "" } }).formData(),
+        catch: (cause) => this.decodeError(cause)
+      }))
   }
 
   get stream(): Stream.Stream<Uint8Array, HttpClientError.ResponseError> {
-    // A Readable is an async iterable whose `return()` destroys it: ending or interrupting the
-    // stream releases the socket.
+    // Read off the Readable's events, not its async iterator: the iterator's `return()` waits behind a
+    // pending `next()`, so interrupting a read of a body that stalled (a timeout) would wait forever.
+    // Interrupting or ending the stream destroys the body, which releases the socket.
     return Stream.suspend(() => {
+      const preread = this.preread
+      if (preread !== undefined) {
+        return preread.failure !== undefined
+          ? Stream.fail(this.decodeError(preread.failure))
+          : preread.bytes.length === 0
+          ? Stream.empty
+          : Stream.succeed(new Uint8Array(preread.bytes))
+      }
       unread.unregister(this)
-      return Stream.fromAsyncIterable(this.source.body as AsyncIterable<Uint8Array>, (cause) => this.decodeError(cause))
+      const body = this.source.body
+      return Stream.async<Uint8Array, HttpClientError.ResponseError>((emit) => {
+        // One chunk in flight at a time: the body waits while the stream's buffer is full.
+        body.on("data", (chunk: Buffer) => {
+          body.pause()
+          void emit.single(chunk).then(() => body.resume())
+        })
+        body.once("end", () => void emit.end())
+        body.once("error", (cause) => void emit.fail(this.decodeError(cause)))
+        return Effect.sync(() => body.destroy())
+      })
     })
   }
 

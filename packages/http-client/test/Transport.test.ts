@@ -4,6 +4,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
+import * as FiberId from "effect/FiberId"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -236,4 +237,101 @@ describe("EsmsClient timeout", () => {
       const { result } = yield* Fiber.join(fiber)
       assert.strictEqual(result._tag === "Right" && result.right.smsId, "late")
     }))
+})
+
+/** A loopback server that lets `answer` do what it likes (hang, half an answer), and tells when a socket closes. */
+const misbehaving = (answer: (req: Http.IncomingMessage, res: Http.ServerResponse) => void) =>
+  Effect.acquireRelease(
+    Effect.async<{ readonly server: Http.Server; readonly port: number; readonly closed: Deferred.Deferred<void> }>(
+      (resume) => {
+        const closed = Deferred.unsafeMake<void>(FiberId.none)
+        const server = Http.createServer((req, res) => {
+          req.socket.once("close", () => Deferred.unsafeDone(closed, Effect.void))
+          req.resume()
+          req.on("end", () => answer(req, res))
+        })
+        server.listen(0, "127.0.0.1", () => {
+          resume(Effect.succeed({ server, port: (server.address() as Net.AddressInfo).port, closed }))
+        })
+      }
+    ),
+    ({ server }) =>
+      Effect.async<void>((resume) => {
+        server.closeAllConnections()
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+describe("EsmsClient timeout on NodeEsmsClient.layer (the transport's own timer, real clock)", () => {
+  const cases: ReadonlyArray<readonly [string, (req: Http.IncomingMessage, res: Http.ServerResponse) => void]> = [
+    ["no answer at all", () => {}],
+    ["headers and half a small body of declared length", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "60" })
+      res.write("{\"CodeResult\":")
+    }],
+    ["headers and half a chunked body", (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" })
+      res.write("{\"CodeResult\":")
+    }]
+  ]
+  for (const [name, answer] of cases) {
+    it.live(`${name}: RequestTimeout after the timeout, not before, and the connection is closed`, () =>
+      Effect.gen(function*() {
+        const server = yield* misbehaving(answer)
+        const started = Date.now()
+        const error = yield* Effect.flatMap(
+          EsmsClient.EsmsClient,
+          (client) => Effect.flip(client.sendZaloImage(message))
+        )
+          .pipe(
+            Effect.provide(
+              NodeEsmsClient.layer({
+                credentials,
+                baseUrl: `http://127.0.0.1:${server.port}`,
+                timeout: "300 millis",
+                maxAttempts: 1
+              })
+            )
+          )
+        assert.isAtLeast(Date.now() - started, 295)
+        assert.strictEqual(error._tag, "RequestTimeout")
+        assert.strictEqual((error as TransportError.RequestTimeout).timeoutMillis, 300)
+        yield* Deferred.await(server.closed).pipe(
+          Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the request was not aborted" })
+        )
+      }).pipe(Effect.scoped))
+  }
+
+  it.live("interrupting the send aborts the request in flight", () =>
+    Effect.gen(function*() {
+      const server = yield* misbehaving(() => {})
+      const layer = NodeEsmsClient.layer({
+        credentials,
+        baseUrl: `http://127.0.0.1:${server.port}`,
+        timeout: "10 seconds"
+      })
+      const fiber = yield* Effect.flatMap(EsmsClient.EsmsClient, (client) => client.sendZaloImage(message)).pipe(
+        Effect.provide(layer),
+        Effect.fork
+      )
+      yield* Effect.sleep("100 millis")
+      yield* Fiber.interrupt(fiber)
+      yield* Deferred.await(server.closed).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => "the request was not aborted" })
+      )
+    }).pipe(Effect.scoped))
+
+  it.live("an answer in time is accepted, and its timer does not outlive it", () =>
+    Effect.gen(function*() {
+      const server = yield* misbehaving((_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" })
+        res.end(JSON.stringify({ CodeResult: "100", CountRegenerate: 0, SMSID: "in-time" }))
+      })
+      const accepted = yield* Effect.flatMap(EsmsClient.EsmsClient, (client) => client.sendZaloImage(message)).pipe(
+        Effect.provide(
+          NodeEsmsClient.layer({ credentials, baseUrl: `http://127.0.0.1:${server.port}`, timeout: "300 millis" })
+        )
+      )
+      assert.strictEqual(accepted.smsId, "in-time")
+    }).pipe(Effect.scoped))
 })

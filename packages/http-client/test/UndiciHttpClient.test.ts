@@ -94,6 +94,25 @@ describe("UndiciHttpClient", () => {
       assert.strictEqual(server.seen[0].url, "/status?x=1")
     }))
 
+  it.scopedLive("a small body of declared length and a chunked one read alike: text (BOM dropped), bytes, stream", () =>
+    Effect.gen(function*() {
+      const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("{\"SMSID\":\"Xin chào\"}")])
+      const server = yield* serve((req, res) => {
+        if (req.url === "/declared") res.writeHead(200, { "content-length": String(bytes.length) })
+        else res.writeHead(200, { "transfer-encoding": "chunked" })
+        res.end(bytes)
+      })
+      const http = yield* client()
+      for (const path of ["/declared", "/chunked"]) {
+        const text = yield* Effect.flatMap(http.get(server.url + path), (response) => response.text)
+        assert.strictEqual(text, "{\"SMSID\":\"Xin chào\"}", path)
+        const buffer = yield* Effect.flatMap(http.get(server.url + path), (response) => response.arrayBuffer)
+        assert.deepStrictEqual(Buffer.from(buffer), bytes, path)
+        const chunks = yield* Stream.runCollect(Stream.unwrap(Effect.map(http.get(server.url + path), (r) => r.stream)))
+        assert.deepStrictEqual(Buffer.concat(Chunk.toArray(chunks)), bytes, path)
+      }
+    }))
+
   it.scopedLive("delivers the request body intact, with the headers and the byte length", () =>
     Effect.gen(function*() {
       const server = yield* serve((_req, res) => res.end("ok"))

@@ -44,18 +44,18 @@ export const contentLength = (response: HttpClientResponse.HttpClientResponse): 
 export const read = (
   response: HttpClientResponse.HttpClientResponse,
   maxBytes: number
-): Effect.Effect<Answer, TransportError.ResponseTooLarge | HttpClientError.ResponseError> =>
-  Effect.suspend(() => {
-    const status = response.status
-    const header = status === 429 || status >= 500 ? response.headers["retry-after"] : undefined
-    return header === undefined
-      ? readBody(response, status, maxBytes, undefined)
-      // An HTTP date is read on the Clock, so the TestClock drives it.
-      : Effect.flatMap(
-        Clock.currentTimeMillis,
-        (now) => readBody(response, status, maxBytes, retryAfterMillis(header, now))
-      )
-  })
+): Effect.Effect<Answer, TransportError.ResponseTooLarge | HttpClientError.ResponseError> => {
+  // Called as the response arrives (in a flatMap): no need to suspend.
+  const status = response.status
+  const header = status === 429 || status >= 500 ? response.headers["retry-after"] : undefined
+  return header === undefined
+    ? readBody(response, status, maxBytes, undefined)
+    // An HTTP date is read on the Clock, so the TestClock drives it.
+    : Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) => readBody(response, status, maxBytes, retryAfterMillis(header, now))
+    )
+}
 
 const readBody = (
   response: HttpClientResponse.HttpClientResponse,

@@ -9,16 +9,21 @@ import type * as HttpClientError from "@effect/platform/HttpClientError"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Credentials, ResultCode } from "@esms-effect/core"
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import type * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as FiberRef from "effect/FiberRef"
 import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import * as Tracer from "effect/Tracer"
 import * as TransportError from "../TransportError.js"
 import * as Answer from "./answer.js"
+import * as Timed from "./timed.js"
 import { moduleVersion } from "./version.js"
 
 /** This package's version, sent in the User-Agent. @since 0.1.0 */
@@ -210,7 +215,25 @@ export interface EsmsApi {
   ) => Effect.Effect<A, E | TransportError.DeadlineExceeded, R>
 }
 
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * Whether a span opened on this fiber is recorded: a tracer other than Effect's default one (which
+ * records nothing and exports nowhere) is installed and tracing is on. When not, a call opens no span.
+ */
+export const isTraced = (fiber: Fiber.RuntimeFiber<unknown, unknown>): boolean =>
+  fiber.currentTracer !== nativeTracer && fiber.getFiberRef(FiberRef.currentTracerEnabled)
+
 let liveClock: unknown
+
+// The longest wait `setTimeout` keeps (a longer one would fire at once).
+const MAX_TIMER_MILLIS = 2 ** 31 - 1
+
+// The live clock (`Date.now`, `setTimeout`), not the TestClock: real timers may stand in for its sleeps.
+const isLive = (clock: Clock.Clock): boolean => {
+  liveClock ??= Clock.make().constructor
+  return clock.constructor === liveClock
+}
 
 /**
  * `Effect.timeoutFail`, without its two forked fibers (the effect's and a sleeping one, ~120 µs a
@@ -224,9 +247,8 @@ export const timeoutFail = <A, E, R, E2>(
   onTimeout: () => E2
 ): Effect.Effect<A, E | E2, R> =>
   Effect.clockWith((clock) => {
-    liveClock ??= Clock.make().constructor
-    if (clock.constructor !== liveClock) return Effect.timeoutFail(self, { duration, onTimeout })
     const millis = Duration.toMillis(duration)
+    if (!isLive(clock) || !(millis <= MAX_TIMER_MILLIS)) return Effect.timeoutFail(self, { duration, onTimeout })
     return Effect.uninterruptibleMask((restore) =>
       Effect.flatMap(Effect.fork(restore(self)), (fiber) =>
         restore(Effect.async<A, E | E2>((resume) => {
@@ -278,13 +300,36 @@ export const make = (
         (json) => ({ json, body: answer.body })
       )
 
-    const execute = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) =>
+    const generic = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) =>
       client.execute(request).pipe(
         Effect.flatMap((response) => Answer.read(response, maxResponseBytes)),
         Effect.mapError(onError),
         (attempt) => timeoutFail(attempt, timeout, onTimeout),
         Effect.flatMap(toReply)
       )
+
+    // On a transport that times a request itself (UndiciHttpClient) and the live clock: no forked
+    // fiber. A body not read with the headers is read within what is left of the attempt's time.
+    const execute = (client: HttpClient.HttpClient, request: HttpClientRequest.HttpClientRequest) => {
+      const timed = Timed.of(client)
+      if (timed === undefined) return generic(client, request)
+      return Effect.clockWith((clock) => {
+        const attempt = isLive(clock) && timeoutMillis <= MAX_TIMER_MILLIS
+          ? timed(request, timeoutMillis, onTimeout)
+          : undefined
+        if (attempt === undefined) return generic(client, request)
+        const startedAt = clock.unsafeCurrentTimeMillis()
+        return attempt.pipe(
+          Effect.flatMap((response) => {
+            if (Timed.isComplete(response)) return Answer.read(response, maxResponseBytes)
+            const left = Math.max(0, startedAt + timeoutMillis - clock.unsafeCurrentTimeMillis())
+            return timeoutFail(Answer.read(response, maxResponseBytes), Duration.millis(left), onTimeout)
+          }),
+          Effect.mapError((error) => error._tag === "RequestTimeout" ? error : onError(error)),
+          Effect.flatMap(toReply)
+        )
+      })
+    }
 
     const post = (path: string) => {
       // The request without its body, built once per endpoint.
@@ -341,28 +386,25 @@ export const make = (
       retryable: (error: E) => boolean,
       counter: Attempts
     ): Effect.Effect<A, E | TransportError.DeadlineExceeded, R> => {
-      const first = Effect.suspend(() => {
+      // One read of the clock, and the first attempt: nothing else of the policy on its success.
+      const first = (clock: Clock.Clock) => {
+        const startedAt = clock.unsafeCurrentTimeMillis()
         counter.attempts = 1
-        return attempt
-      })
+        return Effect.catchAll(
+          attempt,
+          (error) => retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
+        )
+      }
       // A deadline shorter than one attempt's timeout can cut the first attempt: the whole call under it.
       if (deadlineMillis <= timeoutMillis) {
-        return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-          first.pipe(
-            Effect.catchAll((error) =>
-              retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
-            ),
-            Effect.timeoutFail({
-              duration: Duration.millis(deadlineMillis),
-              onTimeout: () => deadlineExceeded(counter)
-            })
-          ))
+        return Effect.clockWith(first).pipe(
+          Effect.timeoutFail({
+            duration: Duration.millis(deadlineMillis),
+            onTimeout: () => deadlineExceeded(counter)
+          })
+        )
       }
-      return Effect.flatMap(Clock.currentTimeMillis, (startedAt) =>
-        Effect.catchAll(
-          first,
-          (error) => retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
-        ))
+      return Effect.clockWith(first)
     }
 
     return { httpClient, scrub, excerpt, post, get, withPolicy }

@@ -29,6 +29,7 @@ import type * as BatchOutcome from "./BatchOutcome.js"
 import * as ImageCheck from "./ImageCheck.js"
 import * as Api from "./internal/esmsApi.js"
 import * as Pacer from "./internal/pacer.js"
+import * as RateLimiter from "./RateLimiter.js"
 import * as TransportError from "./TransportError.js"
 
 export {
@@ -126,7 +127,10 @@ export const DEFAULT_CONCURRENCY = 8
 export interface SendManyOptions<A, E2 = never, R2 = never> {
   /** Sends in flight at once. Default {@link DEFAULT_CONCURRENCY}. */
   readonly concurrency?: number | undefined
-  /** At most this many sends start per second (spaced evenly); the account's TPS. Default: no limit. */
+  /**
+   * At most this many sends start per second (spaced evenly); the account's TPS. Default: no limit. A
+   * `RateLimiter` in context paces instead: the account's budget, shared with other runs and processes.
+   */
   readonly perSecond?: number | undefined
   /**
    * Runs right before a valid message's send, with the RequestId it will carry (its own, or a fresh
@@ -299,7 +303,12 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
     ): Stream.Stream<BatchOutcome.BatchOutcome<A>, E | E2, R | R2> =>
       Stream.suspend(() => {
         // One pacer per run, shared by its concurrent sends.
-        const pace = options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
+        const ownPace = options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
+        // A RateLimiter in context is the account's budget, shared with other runs (and processes).
+        const pace = Effect.flatMap(
+          Effect.serviceOption(RateLimiter.RateLimiter),
+          Option.match({ onNone: () => ownPace, onSome: (limiter) => limiter.take })
+        )
         const beforeSend = options.beforeSend
         const runCheck = options.checkImage ?? imageOptions !== undefined
         // Each distinct photo once per run, whatever the number of rows that show it.

@@ -26,3 +26,7 @@ export * as BatchOutcome from "./BatchOutcome.js"
  * @since 0.1.0
  */
 export * as SendStatus from "./SendStatus.js"
+/**
+ * @since 0.2.0
+ */
+export * as RateLimiter from "./RateLimiter.js"

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import * as EsmsClient from "../src/EsmsClient.js"
 import * as NodeEsmsClient from "../src/NodeEsmsClient.js"
+import * as RateLimiter from "../src/RateLimiter.js"
 
 const account = Simulator.defaultAccount
 const credentials = Credentials.make({
@@ -133,6 +134,21 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 se
         const at = (yield* sendAttempts).map((a) => a.at).sort((a, b) => a - b)
         const busiest = Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length))
         assert.isAtMost(busiest, perSecond + 2)
+      }))
+
+    it.effect("a RateLimiter in context paces the sends instead of perSecond: every start takes a permit", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        let permits = 0
+        const counting = RateLimiter.RateLimiter.of({ take: Effect.sync(() => void permits++) })
+        const start = Date.now()
+        const outcomes = yield* sendAll(Array.from({ length: 12 }, (_, i) => message(i)), {
+          concurrency: 4,
+          perSecond: 2 // would take 5.5 s on its own: the limiter in context replaces it
+        }).pipe(Effect.provideService(RateLimiter.RateLimiter, counting))
+        assert.strictEqual(outcomes.filter((o) => o._tag === "Accepted").length, 12)
+        assert.strictEqual(permits, 12)
+        assert.isBelow(Date.now() - start, 4000)
       }))
   }
 )

@@ -3,14 +3,15 @@
  * is stored once per SMSID, status and result (`success` / `failed` / `none`), so eSMS's retries
  * of the same callback change nothing; reports are found by SMSID or by RequestId.
  *
- * The table is created at layer start (`CREATE TABLE IF NOT EXISTS`): the store file may be new, or
- * shared with the journal.
+ * The table is made by {@link migrations} at layer start (its history in `delivery_reports_migrations`):
+ * the store file may be new, made by an earlier version, or shared with the journal.
  *
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import { DeliveryReport } from "@esms-effect/core"
+import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -18,6 +19,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import * as Migrate from "./internal/migrate.js"
 import * as SqliteFile from "./internal/sqliteFile.js"
 
 /** The store file when `ESMS_STORE` is not set: `esms.sqlite` in the working directory. @since 0.1.0 */
@@ -73,23 +75,36 @@ const encodeQuery = Schema.encodeSync(Schema.parseJson(DeliveryReport.DeliveryRe
 const decodeQuery = Schema.decodeUnknown(Schema.parseJson(DeliveryReport.DeliveryReportFromQuery))
 
 /**
- * Creates the table if needed and builds the service on the `SqlClient` in context.
+ * The reports' schema, one migration per change (recorded in `delivery_reports_migrations`). The first
+ * is the table of 0.1.0, made only where missing: a store written by 0.1.0 opens as it is.
+ *
+ * @since 0.2.0
+ */
+export const migrations: Record<string, Effect.Effect<unknown, SqlError.SqlError, SqlClient.SqlClient>> = {
+  "1_delivery_reports_table": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`CREATE TABLE IF NOT EXISTS delivery_reports (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        sms_id TEXT NOT NULL,
+        request_id TEXT,
+        send_status INTEGER NOT NULL,
+        result TEXT NOT NULL,
+        received_at INTEGER NOT NULL,
+        query TEXT NOT NULL,
+        UNIQUE (sms_id, send_status, result)
+      )`,
+      sql`CREATE INDEX IF NOT EXISTS delivery_reports_request_id ON delivery_reports (request_id)`
+    ], { discard: true }))
+}
+
+/**
+ * Migrates the schema and builds the service on the `SqlClient` in context.
  *
  * @since 0.1.0
  */
 export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`CREATE TABLE IF NOT EXISTS delivery_reports (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    sms_id TEXT NOT NULL,
-    request_id TEXT,
-    send_status INTEGER NOT NULL,
-    result TEXT NOT NULL,
-    received_at INTEGER NOT NULL,
-    query TEXT NOT NULL,
-    UNIQUE (sms_id, send_status, result)
-  )`
-  yield* sql`CREATE INDEX IF NOT EXISTS delivery_reports_request_id ON delivery_reports (request_id)`
+  yield* Migrate.run("delivery_reports_migrations", migrations)
 
   const toStored = (rows: ReadonlyArray<Row>) =>
     Effect.forEach(rows, (row) =>
@@ -100,14 +115,13 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
       )).pipe(Effect.map((stored) => stored.flatMap(Option.toArray)))
 
   const record = (report: DeliveryReport.DeliveryReport) =>
-    Effect.suspend(() =>
+    Effect.flatMap(Clock.currentTimeMillis, (now) =>
       sql<{ id: number }>`INSERT INTO delivery_reports
         (sms_id, request_id, send_status, result, received_at, query)
         VALUES (${report.smsId}, ${report.requestId ?? null}, ${report.sendStatusCode},
-          ${DeliveryReport.result(report)}, ${Date.now()}, ${encodeQuery(report)})
+          ${DeliveryReport.result(report)}, ${now}, ${encodeQuery(report)})
         ON CONFLICT (sms_id, send_status, result) DO NOTHING
-        RETURNING id`
-    ).pipe(Effect.map((rows) => rows.length > 0))
+        RETURNING id`).pipe(Effect.map((rows) => rows.length > 0))
 
   const latest = (id: string) =>
     sql<Row>`SELECT query, received_at FROM delivery_reports

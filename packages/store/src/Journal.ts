@@ -4,13 +4,15 @@
  * killed at any point can be resumed without sending anything twice: accepted rows are skipped, rows
  * whose outcome is unknown go again with the same RequestId (eSMS answers 124 if it already has them).
  *
- * One journal file holds one batch. Its tables are created at layer start (`CREATE TABLE IF NOT
- * EXISTS`), so the file may be new or shared with other stores.
+ * One journal file holds one batch. Its tables are made by {@link migrations} at layer start (their
+ * history in `journal_migrations`), so the file may be new, made by an earlier version, or shared with
+ * other stores.
  *
  * @since 0.1.0
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
+import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -20,20 +22,20 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { createHash, randomBytes } from "node:crypto"
+import * as Migrate from "./internal/migrate.js"
 import * as SqliteFile from "./internal/sqliteFile.js"
 
 /**
- * Where a row stands: `pending` (known, not sent yet), `in_flight` (a send started and its outcome is
+ * Where a row stands: `in_flight` (a send started and its outcome is
  * unknown), `accepted` / `deduplicated` (eSMS has it), `rejected` (a result code other than 100),
  * `failed` (no readable answer after the retries), `invalid` (never sent).
  *
  * @since 0.1.0
  */
-export type State = "pending" | "in_flight" | "accepted" | "deduplicated" | "rejected" | "failed" | "invalid"
+export type State = "in_flight" | "accepted" | "deduplicated" | "rejected" | "failed" | "invalid"
 
 /** @since 0.1.0 */
 export const states: ReadonlyArray<State> = [
-  "pending",
   "in_flight",
   "accepted",
   "deduplicated",
@@ -89,7 +91,7 @@ export type Decision =
 
 /**
  * The resume rule: accepted rows are skipped; rows in flight at a crash go again with the same
- * RequestId; rejected and failed rows go again only with `retryFailed`; new, pending and invalid rows
+ * RequestId; rejected and failed rows go again only with `retryFailed`; new and invalid rows
  * are sent with `requestId`.
  *
  * @since 0.1.0
@@ -108,7 +110,6 @@ export const decide = (entry: Option.Option<Entry>, requestId: string, retryFail
     case "rejected":
       // eSMS answered: it did not take this RequestId, so a 124 now would be someone else's.
       return retryFailed ? { _tag: "Send", requestId: e.requestId, sentBefore: false } : { _tag: "Skip", entry: e }
-    case "pending":
     case "invalid":
       return { _tag: "Send", requestId, sentBefore: false }
   }
@@ -121,7 +122,7 @@ export const decide = (entry: Option.Option<Entry>, requestId: string, retryFail
  * @since 0.1.0
  */
 export const conflicts = (entry: Option.Option<Entry>, fingerprint: string): boolean =>
-  Option.isSome(entry) && entry.value.state !== "pending" && entry.value.state !== "invalid" &&
+  Option.isSome(entry) && entry.value.state !== "invalid" &&
   entry.value.fingerprint !== fingerprint
 
 /**
@@ -185,31 +186,44 @@ const toEntry = (row: Row): Entry => ({
 })
 
 /**
- * Creates the tables if needed (and the batch id on a new journal) and builds the service on the
+ * The journal's schema, one migration per change (recorded in `journal_migrations`). The first is the
+ * tables of 0.1.0, made only where missing: a journal written by 0.1.0 opens as it is.
+ *
+ * @since 0.2.0
+ */
+export const migrations: Record<string, Effect.Effect<unknown, SqlError.SqlError, SqlClient.SqlClient>> = {
+  "1_journal_tables": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all([
+      sql`CREATE TABLE IF NOT EXISTS journal_batch (
+        id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL
+      )`,
+      sql`CREATE TABLE IF NOT EXISTS journal_rows (
+        line INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        state TEXT NOT NULL,
+        tag TEXT,
+        code TEXT,
+        sms_id TEXT,
+        detail TEXT,
+        updated_at INTEGER NOT NULL
+      )`,
+      sql`CREATE INDEX IF NOT EXISTS journal_rows_state ON journal_rows (state)`
+    ], { discard: true }))
+}
+
+/**
+ * Migrates the schema (and the batch id on a new journal) and builds the service on the
  * `SqlClient` in context.
  *
  * @since 0.1.0
  */
 export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`CREATE TABLE IF NOT EXISTS journal_batch (
-    id TEXT PRIMARY KEY,
-    created_at INTEGER NOT NULL
-  )`
-  yield* sql`CREATE TABLE IF NOT EXISTS journal_rows (
-    line INTEGER PRIMARY KEY,
-    request_id TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    state TEXT NOT NULL,
-    tag TEXT,
-    code TEXT,
-    sms_id TEXT,
-    detail TEXT,
-    updated_at INTEGER NOT NULL
-  )`
-  yield* sql`CREATE INDEX IF NOT EXISTS journal_rows_state ON journal_rows (state)`
+  yield* Migrate.run("journal_migrations", migrations)
   const created = yield* sql<{ id: string }>`INSERT INTO journal_batch (id, created_at)
-    SELECT ${randomBytes(6).toString("hex")}, ${Date.now()}
+    SELECT ${randomBytes(6).toString("hex")}, ${yield* Clock.currentTimeMillis}
     WHERE NOT EXISTS (SELECT 1 FROM journal_batch)
     RETURNING id`
   const [batch] = yield* sql<{ id: string }>`SELECT id FROM journal_batch ORDER BY created_at LIMIT 1`
@@ -221,26 +235,38 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
     )
 
   const inFlight = (line: number, requestId: string, fingerprint: string) =>
-    sql`INSERT INTO journal_rows (line, request_id, fingerprint, state, updated_at)
-      VALUES (${line}, ${requestId}, ${fingerprint}, 'in_flight', ${Date.now()})
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) =>
+        sql`INSERT INTO journal_rows (line, request_id, fingerprint, state, updated_at)
+      VALUES (${line}, ${requestId}, ${fingerprint}, 'in_flight', ${now})
       ON CONFLICT (line) DO UPDATE SET request_id = excluded.request_id, fingerprint = excluded.fingerprint,
         state = 'in_flight', tag = NULL, code = NULL, sms_id = NULL, detail = NULL,
-        updated_at = excluded.updated_at`.pipe(Effect.asVoid)
+        updated_at = excluded.updated_at`
+    ).pipe(Effect.asVoid)
 
   const settle = (line: number, s: Settlement) => {
     const tag = s.state === "rejected" || s.state === "failed" ? s.tag : null
     const code = s.state === "rejected" ? s.code : null
     const detail = s.state === "rejected" || s.state === "failed" ? s.detail : null
     const smsId = s.state === "accepted" ? s.smsId ?? null : null
-    return sql`UPDATE journal_rows SET state = ${s.state}, tag = ${tag}, code = ${code}, sms_id = ${smsId},
-      detail = ${detail}, updated_at = ${Date.now()} WHERE line = ${line}`.pipe(Effect.asVoid)
+    return Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) =>
+        sql`UPDATE journal_rows SET state = ${s.state}, tag = ${tag}, code = ${code}, sms_id = ${smsId},
+      detail = ${detail}, updated_at = ${now} WHERE line = ${line}`
+    ).pipe(Effect.asVoid)
   }
 
   const invalid = (line: number, fingerprint: string, detail: string) =>
-    sql`INSERT INTO journal_rows (line, request_id, fingerprint, state, detail, updated_at)
-      VALUES (${line}, '', ${fingerprint}, 'invalid', ${detail}, ${Date.now()})
+    Effect.flatMap(
+      Clock.currentTimeMillis,
+      (now) =>
+        sql`INSERT INTO journal_rows (line, request_id, fingerprint, state, detail, updated_at)
+      VALUES (${line}, '', ${fingerprint}, 'invalid', ${detail}, ${now})
       ON CONFLICT (line) DO UPDATE SET fingerprint = excluded.fingerprint, state = 'invalid', tag = NULL,
-        code = NULL, sms_id = NULL, detail = excluded.detail, updated_at = excluded.updated_at`.pipe(Effect.asVoid)
+        code = NULL, sms_id = NULL, detail = excluded.detail, updated_at = excluded.updated_at`
+    ).pipe(Effect.asVoid)
 
   const counts = sql<{ state: State; n: number }>`SELECT state, count(*) AS n FROM journal_rows GROUP BY state`.pipe(
     Effect.map((rows) => {

@@ -14,12 +14,14 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
+import * as Clock from "effect/Clock"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as DeliveryReports from "./DeliveryReports.js"
+import * as Migrate from "./internal/migrate.js"
 import * as Journal from "./Journal.js"
 
 /**
@@ -88,19 +90,32 @@ interface Row {
 }
 
 /**
- * Creates the table if needed, drops old records, and builds the service on the `SqlClient` in context.
+ * The records' schema, one migration per change (recorded in `sent_requests_migrations`). The first is
+ * the table of 0.1.0, made only where missing: a store written by 0.1.0 opens as it is.
+ *
+ * @since 0.2.0
+ */
+export const migrations: Record<string, Effect.Effect<unknown, SqlError.SqlError, SqlClient.SqlClient>> = {
+  "1_sent_requests_table": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE IF NOT EXISTS sent_requests (
+      request_id TEXT PRIMARY KEY,
+      fingerprint TEXT NOT NULL,
+      state TEXT NOT NULL,
+      first_sent_at INTEGER NOT NULL
+    )`)
+}
+
+/**
+ * Migrates the schema, drops old records, and builds the service on the `SqlClient` in context.
  *
  * @since 0.1.0
  */
 export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`CREATE TABLE IF NOT EXISTS sent_requests (
-    request_id TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    state TEXT NOT NULL,
-    first_sent_at INTEGER NOT NULL
-  )`
-  yield* sql`DELETE FROM sent_requests WHERE first_sent_at < ${Date.now() - KEEP_DAYS * 24 * 3600_000}`
+  yield* Migrate.run("sent_requests_migrations", migrations)
+  yield* sql`DELETE FROM sent_requests WHERE first_sent_at < ${
+    (yield* Clock.currentTimeMillis) - KEEP_DAYS * 24 * 3600_000
+  }`
 
   const get = (requestId: string) =>
     sql<Row>`SELECT * FROM sent_requests WHERE request_id = ${requestId}`.pipe(
@@ -119,7 +134,7 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
       const before = yield* get(requestId)
       if (Option.isNone(before)) {
         yield* sql`INSERT INTO sent_requests (request_id, fingerprint, state, first_sent_at)
-          VALUES (${requestId}, ${fingerprint}, 'sent', ${Date.now()})`
+          VALUES (${requestId}, ${fingerprint}, 'sent', ${yield* Clock.currentTimeMillis})`
         return { _tag: "Unknown" } as const
       }
       if (before.value.fingerprint !== fingerprint) {

@@ -63,7 +63,6 @@ describe("Journal", () => {
           assert.deepStrictEqual([four.state, four.tag, four.code], ["rejected", "InsufficientBalance", "103"])
           assert.isTrue(Option.isNone(yield* j.get(7)))
           assert.deepStrictEqual(yield* j.counts, {
-            pending: 0,
             in_flight: 1,
             accepted: 1,
             deduplicated: 0,

@@ -1,0 +1,90 @@
+/**
+ * One TPS budget per eSMS account, across processes and machines: a `RateLimiter` (of
+ * `@esms-effect/http-client`) whose permits come from one row per account in PostgreSQL, updated
+ * atomically. The row holds the time of the account's next free slot (the database's clock); each
+ * `take` books the next slot in one `UPDATE … RETURNING` (the row lock orders concurrent takers) and
+ * waits until it. No process can take a slot another holds, so N replicas keep one rate together.
+ *
+ * The row is keyed by a hash of the account's API key (never the key itself).
+ *
+ * @since 0.1.0
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import { RateLimiter } from "@esms-effect/http-client"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schedule from "effect/Schedule"
+import { createHash } from "node:crypto"
+
+/**
+ * The bucket's key for an account: a hash of its API key, so the database never holds the key.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const accountKey = (apiKey: Redacted.Redacted<string>): string =>
+  "sha256:" + createHash("sha256").update(`esms-rate:${Redacted.value(apiKey)}`).digest("base64url").slice(0, 32)
+
+/**
+ * Slots are spaced this much wider than `1000 / perSecond` ms: a process that wakes up to 20 ms late
+ * for its slot (a busy event loop, a GC pause) still never lets one second hold more than `perSecond`.
+ *
+ * @since 0.1.0
+ */
+export const SAFETY = 0.02
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** The account: {@link accountKey} of its API key (or any name shared by the processes of one budget). */
+  readonly account: string
+  /** The account's TPS: the total of every process on this bucket. */
+  readonly perSecond: number
+}
+
+/**
+ * The limiter on the SQL client in context (the schema made by `PgStore.layer`). When the database is
+ * unreachable, `take` waits and tries again (backing off up to 2 s): sends pause, never run unpaced.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options: Options
+): Effect.Effect<RateLimiter.Service, SqlError.SqlError, SqlClient.SqlClient> =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const interval = (1000 / options.perSecond) * (1 + SAFETY)
+    yield* sql`INSERT INTO esms_rate_buckets (account, next_slot) VALUES (${options.account}, 0)
+      ON CONFLICT (account) DO NOTHING`
+    const book = sql<{ wait_ms: number }>`WITH now AS (SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
+      UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms) + ${interval}
+      FROM now WHERE b.account = ${options.account}
+      RETURNING (GREATEST(b.next_slot, now.ms) - ${interval} - now.ms)::float8 AS wait_ms`
+    const take = book.pipe(
+      Effect.retry(
+        Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
+      ),
+      Effect.flatMap(([row]) => {
+        const wait = row === undefined ? 0 : row.wait_ms
+        return wait > 0 ? Effect.sleep(wait) : Effect.void
+      }),
+      Effect.orDie
+    )
+    return RateLimiter.RateLimiter.of({ take })
+  })
+
+/**
+ * The `RateLimiter` for one account on the SQL client in context; provide `PgStore.layer`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (
+  options: Options
+): Layer.Layer<RateLimiter.RateLimiter, SqlError.SqlError, SqlClient.SqlClient> =>
+  Layer.effect(RateLimiter.RateLimiter, make(options))

@@ -17,8 +17,17 @@ import { promisify } from "node:util"
 
 const run = promisify(execFile)
 
-/** Where the server binaries are: `ESMS_PG_BIN`, else Debian's PostgreSQL 15. */
-export const binDir = (): string => process.env.ESMS_PG_BIN ?? "/usr/lib/postgresql/15/bin"
+/** Where the server binaries are: `ESMS_PG_BIN`, else Debian's PostgreSQL 15, else Debian's newest. */
+export const binDir = (): string => {
+  if (process.env.ESMS_PG_BIN !== undefined) return process.env.ESMS_PG_BIN
+  const debian = "/usr/lib/postgresql"
+  if (Fs.existsSync(Path.join(debian, "15", "bin", "initdb"))) return Path.join(debian, "15", "bin")
+  const versions = Fs.existsSync(debian)
+    ? Fs.readdirSync(debian).filter((v) => Fs.existsSync(Path.join(debian, v, "bin", "initdb")))
+      .sort((a, b) => Number(b) - Number(a))
+    : []
+  return Path.join(debian, versions[0] ?? "15", "bin")
+}
 
 export interface PgServer {
   /** The superuser's URL (`postgres://postgres:PASSWORD@127.0.0.1:PORT/postgres`). */

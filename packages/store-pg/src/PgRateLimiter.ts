@@ -12,6 +12,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import { RateLimiter } from "@esms-effect/http-client"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -28,12 +29,21 @@ export const accountKey = (apiKey: Redacted.Redacted<string>): string =>
   "sha256:" + createHash("sha256").update(`esms-rate:${Redacted.value(apiKey)}`).digest("base64url").slice(0, 32)
 
 /**
- * Slots are spaced this much wider than `1000 / perSecond` ms: a process that wakes up to 20 ms late
- * for its slot (a busy event loop, a GC pause) still never lets one second hold more than `perSecond`.
+ * Slots are spaced this much wider than `1000 / perSecond` ms: a process that wakes up late for its
+ * slot (a busy event loop, a GC pause; up to ~45 ms) still never lets one second hold more than
+ * `perSecond`. The rate is then 95 % of `perSecond`.
  *
  * @since 0.1.0
  */
-export const SAFETY = 0.02
+export const SAFETY = 0.05
+
+/**
+ * A slot whose booking came back this late (a slow round trip, a new connection) is not used: the
+ * taker books another, so a late permit never bunches with the ones after it.
+ *
+ * @since 0.1.0
+ */
+export const LATE_MS = 10
 
 /**
  * @since 0.1.0
@@ -61,20 +71,29 @@ export const make = (
     const interval = (1000 / options.perSecond) * (1 + SAFETY)
     yield* sql`INSERT INTO esms_rate_buckets (account, next_slot) VALUES (${options.account}, 0)
       ON CONFLICT (account) DO NOTHING`
+    // Books the next slot; answers how long until it, as the database saw it when it booked.
     const book = sql<{ wait_ms: number }>`WITH now AS (SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
       UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms) + ${interval}
       FROM now WHERE b.account = ${options.account}
-      RETURNING (GREATEST(b.next_slot, now.ms) - ${interval} - now.ms)::float8 AS wait_ms`
-    const take = book.pipe(
+      RETURNING (GREATEST(b.next_slot, now.ms) - ${interval} - now.ms)::float8 AS wait_ms`.pipe(
       Effect.retry(
         Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
       ),
-      Effect.flatMap(([row]) => {
-        const wait = row === undefined ? 0 : row.wait_ms
-        return wait > 0 ? Effect.sleep(wait) : Effect.void
-      }),
       Effect.orDie
     )
+    const take: Effect.Effect<void> = Effect.gen(function*() {
+      while (true) {
+        const sent = yield* Clock.currentTimeMillis
+        const [row] = yield* book
+        const trip = (yield* Clock.currentTimeMillis) - sent
+        const wait = row?.wait_ms ?? 0
+        // The database booked somewhere in the round trip: if at its start, this slot is `trip - wait`
+        // ms gone already; too late, a new one. If at its end, it is `wait` ms ahead: never start sooner.
+        if (wait - trip < -LATE_MS) continue
+        if (wait > 0) yield* Effect.sleep(wait)
+        return
+      }
+    })
     return RateLimiter.RateLimiter.of({ take })
   })
 

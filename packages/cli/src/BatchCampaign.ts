@@ -326,7 +326,9 @@ export const run = (
               store: PgStore.masked(url),
               worker
             }))
-            : Console.log(BatchTally.summaryTable(final, status) + `\nCampaign: ${handle.name} in ${PgStore.masked(url)}`)
+            : Console.log(
+              BatchTally.summaryTable(final, status) + `\nCampaign: ${handle.name} in ${PgStore.masked(url)}`
+            )
           yield* ExitStatus.set(BatchTally.runExitCode(final, status))
         })
       yield* Ref.set(settings.sending, true)
@@ -348,7 +350,8 @@ export const run = (
       Effect.catchTags({
         StoreUnavailable: (error) => Effect.fail(storeProblem(error.message)),
         SqlError: (error) => Effect.fail(storeProblem(`${PgStore.masked(url)}: ${error.message}`)),
-        CampaignFileMismatch: (error) => Effect.fail(Outcome.invalid([{ field: "--campaign", message: error.message }])),
+        CampaignFileMismatch: (error) =>
+          Effect.fail(Outcome.invalid([{ field: "--campaign", message: error.message }])),
         CampaignNotFound: (error) => Effect.fail(Outcome.invalid([{ field: "--campaign", message: error.message }]))
       })
     )

@@ -345,7 +345,10 @@ export const command = Command.make(
                 ? Console.log(JSON.stringify({
                   ...BatchTally.summaryObject(BatchTally.newTally(0), "interrupted", {
                     file: Option.getOrElse(args.file, () => ""),
-                    journal: Option.getOrElse(args.journal, () => defaultJournal(Option.getOrElse(args.file, () => ""))),
+                    journal: Option.getOrElse(
+                      args.journal,
+                      () => defaultJournal(Option.getOrElse(args.file, () => ""))
+                    ),
                     invalidRows: []
                   }),
                   // Not counted: the checks did not finish.

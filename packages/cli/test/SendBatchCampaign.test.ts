@@ -7,8 +7,10 @@
 import { assert, layer } from "@effect/vitest"
 import * as PgServer from "@esms-effect/pg-test"
 import { Fault, Simulator } from "@esms-effect/simulator"
+import { Campaign, PgStore } from "@esms-effect/store-pg"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as EsmsProcess from "./EsmsProcess.js"
@@ -84,15 +86,18 @@ layer(
       yield* simulator.reset
       const dir = yield* EsmsProcess.tempDir
       const url = yield* freshDb
-      const rows = 60
+      const rows = 120
       const file = campaignFile(dir, rows, simulator.imageUrl("png"))
-      yield* simulator.injectFault(Fault.delay(100), 1000)
+      // Answers 200 ms after eSMS took the message, 4 at a time: one worker alone would take 6 s.
+      yield* simulator.injectFault(Fault.delay(200), 1000)
       const first = sendBatch(simulator, [
         file,
         "--store",
         url,
         "--campaign",
         "spring",
+        "--concurrency",
+        "4",
         "--rate",
         "200",
         "--json",
@@ -104,6 +109,8 @@ layer(
       const second = sendBatch(simulator, [
         "--campaign",
         "spring",
+        "--concurrency",
+        "4",
         "--rate",
         "200",
         "--json",
@@ -152,6 +159,41 @@ layer(
       assert.isAbove(summary.deduplicated, 0, "rows in flight at the kill came back 124: eSMS had them")
       const attempts = yield* simulator.attempts
       assert.isAbove(attempts.filter((a) => a.codeResult === "124").length, 0, "re-sent with the same RequestId")
+      yield* assertExactlyOnce(simulator, rows)
+    }))
+
+  it.scoped("Ctrl-C: no new send starts, the worker's claimed rows go back at once; a join finishes them", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      yield* simulator.reset
+      const dir = yield* EsmsProcess.tempDir
+      const url = yield* freshDb
+      const rows = 80
+      const file = campaignFile(dir, rows, simulator.imageUrl("png"))
+      yield* simulator.injectFault(Fault.delay(300), 1000)
+      const args = ["--store", url, "--campaign", "stopped", "--rate", "100", "--json"]
+      const worker = sendBatch(simulator, [file, ...args])
+      yield* simulator.waitUntil((s) => s.messages.length >= 10)
+      worker.process.kill("SIGINT")
+      const stopped = yield* Effect.promise(() => worker.exited)
+      assert.strictEqual(stopped.code, 130, stopped.stderr)
+      assert.strictEqual(JSON.parse(stopped.stdout).status, "interrupted")
+      const atStop = (yield* simulator.messages).length
+      assert.isBelow(atStop, rows)
+      yield* Effect.sleep("1 second")
+      assert.strictEqual((yield* simulator.messages).length, atStop, "nothing sent after the stop")
+      const counts = yield* Effect.flatMap(Campaign.Campaign, (c) => c.join("stopped")).pipe(
+        Effect.flatMap((handle) => handle.counts),
+        Effect.provide(Campaign.layer.pipe(Layer.provideMerge(PgStore.layer(Redacted.make(url))))),
+        Effect.orDie
+      )
+      assert.strictEqual(counts.leased, 0, "claimed rows not started were given back")
+      yield* simulator.clearFaults
+      const started = Date.now()
+      const join = yield* runToEnd(simulator, args)
+      assert.strictEqual(join.code, 0, join.stderr)
+      // Well under the 15 s lease: nothing of the stopped worker's was left to expire.
+      assert.isBelow(Date.now() - started, 12_000)
       yield* assertExactlyOnce(simulator, rows)
     }))
 
@@ -208,7 +250,9 @@ layer(
         while (at[i]! - at[j]! >= 1000) j++
         max = Math.max(max, i - j + 1)
       }
-      assert.isAtMost(max, rate, "sends in any one-second window")
+      // Measured where eSMS sees them: the permits are never above the rate (PgRateLimiter's own test), the
+      // arrivals add each send's jitter (a loaded machine); two paces of 20/s each would put ~40 in a second.
+      assert.isAtMost(max, rate + 4, "sends in any one-second window")
     }))
 
   it.scoped("usage: --campaign needs a PostgreSQL store, a PostgreSQL store needs --campaign; exit 2 naming it", () =>

@@ -18,21 +18,22 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import * as Path from "node:path"
 import * as ExitStatus from "./ExitStatus.js"
 import { wholeNumber } from "./internal/wholeNumberOption.js"
 import * as Outcome from "./Outcome.js"
+import * as StoreChoice from "./StoreChoice.js"
 import * as TerminalText from "./TerminalText.js"
 
 /**
- * The store file option shared by `callbacks serve` and `status`: `--store`, else `ESMS_STORE`, else
- * `esms.sqlite` in the working directory.
+ * The store option shared by `callbacks serve` and `status`: `--store`, else `ESMS_STORE`, else
+ * `esms.sqlite` in the working directory. A `postgres://` URL is the PostgreSQL store (see StoreChoice).
  *
  * @since 0.1.0
  */
 export const store = Options.text("store").pipe(
   Options.withDescription(
-    `The SQLite file delivery reports are kept in (default: ESMS_STORE, else ${DeliveryReports.DEFAULT_FILE}).`
+    `Where delivery reports are kept: a SQLite file (default: ESMS_STORE, else ${DeliveryReports.DEFAULT_FILE}), ` +
+      "or a postgres://USER:PASSWORD@HOST:PORT/DB URL shared by several receivers (its password is never printed)."
   ),
   Options.withFallbackConfig(DeliveryReports.fileConfig)
 )
@@ -152,7 +153,7 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
     const token = yield* CallbackToken.config
     if (Option.isSome(args.publicUrl)) yield* checkPublicUrl(args.publicUrl.value)
     // Opened for the life of the command's scope, as the server is.
-    const reports = yield* Layer.build(DeliveryReports.layerSqlite(args.store))
+    const reports = yield* Layer.build(StoreChoice.deliveryReports(StoreChoice.choose(args.store)))
     const receiver = yield* CallbackReceiver.serve({
       token,
       port: args.port,
@@ -161,7 +162,7 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
       onStored: (report) => Console.error(reportLine(report))
     }).pipe(Effect.provide(reports))
     const listening = `http://${receiver.host.includes(":") ? `[${receiver.host}]` : receiver.host}:${receiver.port}`
-    yield* Console.error(banner(listening, Path.resolve(args.store)))
+    yield* Console.error(banner(listening, StoreChoice.describe(StoreChoice.choose(args.store))))
     yield* Console.log(`export ESMS_CALLBACK_URL=${Redacted.value(receiver.url)}`)
     return yield* Effect.never
   }).pipe(
@@ -169,7 +170,16 @@ const serve = Command.make("serve", { port, host, publicUrl, store }, (args) =>
     Effect.catchTags({
       SqlError: (error) =>
         Effect.zipRight(
-          Console.error(`Could not open the store ${args.store}: ${String(error.cause ?? error.message)}`),
+          Console.error(
+            `Could not open the store ${StoreChoice.describe(StoreChoice.choose(args.store))}: ${
+              String(error.cause ?? error.message)
+            }`
+          ),
+          ExitStatus.set(Outcome.ExitCode.invalid)
+        ),
+      StoreUnavailable: (error) =>
+        Effect.zipRight(
+          Console.error(`Could not open the store ${error.url}: ${error.detail}`),
           ExitStatus.set(Outcome.ExitCode.invalid)
         ),
       ...startFailures(args, "the receiver")

@@ -15,11 +15,11 @@ import { DeliveryReports } from "@esms-effect/store"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
-import * as Path from "node:path"
 import { store } from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
+import * as StoreChoice from "./StoreChoice.js"
 import * as TerminalText from "./TerminalText.js"
 
 const id = Args.text({ name: "SMSID|REQUEST_ID" }).pipe(
@@ -107,18 +107,26 @@ export const command = Command.make(
   (args): Effect.Effect<void, never, HttpClient.HttpClient | ExitStatus.ExitStatus> =>
     Effect.gen(function*() {
       // Without a store file there is nothing stored yet: look in an empty one rather than create it.
-      const file = Fs.existsSync(args.store) ? args.store : ":memory:"
+      const choice = StoreChoice.choose(args.store)
+      const reports = choice._tag === "Postgres"
+        ? StoreChoice.deliveryReports(choice)
+        : DeliveryReports.layerSqlite(Fs.existsSync(args.store) ? args.store : ":memory:")
       // GetSendStatus needs the keys, not an OA: ESMS_OAID may be unset for this command.
       const remote = SendStatus.config.pipe(Effect.flatMap(SendStatus.make))
       return yield* DeliveryStatus.lookupWith(args.id, remote).pipe(
-        Effect.provide(DeliveryReports.layerSqlite(file))
+        Effect.provide(reports)
       )
     }).pipe(
       Overrides.apply(args),
       Effect.match({
         onFailure: (error): StatusOutcome =>
           error._tag === "SqlError"
-            ? Outcome.invalid([{ field: "--store", message: `${args.store} could not be read: ${error.message}` }])
+            ? Outcome.invalid([{
+              field: "--store",
+              message: `${StoreChoice.describe(StoreChoice.choose(args.store))} could not be read: ${error.message}`
+            }])
+            : error._tag === "StoreUnavailable"
+            ? Outcome.invalid([{ field: "--store", message: `${error.url}: ${error.detail}` }])
             : Outcome.fromError(error, Overrides.fieldName(args)),
         onSuccess: known
       }),
@@ -127,9 +135,10 @@ export const command = Command.make(
           args.json
             ? Console.log(TerminalText.json(outcome))
             : Effect.suspend(() => {
+              const choice = StoreChoice.choose(args.store)
               const { stderr, text } = render(outcome, args.id, {
-                path: Path.resolve(args.store),
-                found: Fs.existsSync(args.store)
+                path: StoreChoice.describe(choice),
+                found: choice._tag === "Postgres" || Fs.existsSync(args.store)
               })
               return stderr ? Console.error(text) : Console.log(text)
             }),

@@ -21,7 +21,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
@@ -48,15 +48,6 @@ import * as Overrides from "./Overrides.js"
  * @category constants
  */
 export const CLAIM = 20
-
-/**
- * The default lease, in seconds: a worker killed with SIGKILL leaves its rows to the others this long
- * after its last renewal. A live worker renews its leases every third of it.
- *
- * @since 0.2.0
- * @category constants
- */
-export const DEFAULT_LEASE_SECONDS = 15
 
 /**
  * What a campaign row holds in the store: the message as the file gave it, or why it is not sent.
@@ -355,22 +346,4 @@ export const run = (
         CampaignNotFound: (error) => Effect.fail(Outcome.invalid([{ field: "--campaign", message: error.message }]))
       })
     )
-  })
-
-/**
- * The store setting of a run: `--store`, else `ESMS_STORE`; none when neither is set.
- *
- * @since 0.2.0
- * @category config
- */
-export const storeSetting = (
-  flag: Option.Option<Redacted.Redacted<string>>
-): Effect.Effect<Option.Option<Redacted.Redacted<string>>, Outcome.Outcome> =>
-  Option.match(flag, {
-    onSome: (value) => Effect.succeed(Option.some(value)),
-    onNone: () =>
-      Config.option(Config.redacted("ESMS_STORE")).pipe(
-        Effect.map(Option.filter((value) => Redacted.value(value).trim() !== "")),
-        Effect.mapError((error) => Outcome.invalid(Outcome.configProblems(error)))
-      )
   })

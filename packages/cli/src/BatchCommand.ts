@@ -12,7 +12,7 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { EsmsClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
-import { PgStore } from "@esms-effect/store-pg"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,7 +20,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
-import * as BatchCampaign from "./BatchCampaign.js"
+import type * as BatchCampaign from "./BatchCampaign.js"
 import * as BatchCheck from "./BatchCheck.js"
 import type * as BatchFile from "./BatchFile.js"
 import * as BatchImages from "./BatchImages.js"
@@ -35,6 +35,27 @@ import { wholeNumber } from "./internal/wholeNumberOption.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
 import * as SameFile from "./SameFile.js"
+import * as StoreChoice from "./StoreChoice.js"
+
+/**
+ * The default lease of a campaign worker, in seconds: a worker killed with SIGKILL leaves its rows to
+ * the others this long after its last renewal (a live worker renews every third of it).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_LEASE_SECONDS = 15
+
+// The store setting: --store, else ESMS_STORE; none when neither is set.
+const storeSettingOf = (flag: Option.Option<Redacted.Redacted<string>>) =>
+  Option.match(flag, {
+    onSome: (value) => Effect.succeed(Option.some(value)),
+    onNone: () =>
+      Config.option(Config.redacted("ESMS_STORE")).pipe(
+        Effect.map(Option.filter((value) => Redacted.value(value).trim() !== "")),
+        Effect.mapError((error) => Outcome.invalid(Outcome.configProblems(error)))
+      )
+  })
 
 const fileArg = Args.text({ name: "FILE" }).pipe(
   Args.withDescription(
@@ -59,10 +80,10 @@ const campaign = Options.text("campaign").pipe(
 )
 const lease = wholeNumber("lease").pipe(
   Options.withDescription(
-    `Seconds a campaign worker holds the rows it claims (default ${BatchCampaign.DEFAULT_LEASE_SECONDS}): the rows ` +
+    `Seconds a campaign worker holds the rows it claims (default ${DEFAULT_LEASE_SECONDS}): the rows ` +
       "of a killed worker go to the others this long after."
   ),
-  Options.withDefault(BatchCampaign.DEFAULT_LEASE_SECONDS)
+  Options.withDefault(DEFAULT_LEASE_SECONDS)
 )
 const concurrency = wholeNumber("concurrency").pipe(
   Options.withDescription("Sends in flight at once (default 8)."),
@@ -203,8 +224,8 @@ export const command = Command.make(
           ...(args.lease < 1 ? [{ field: "--lease", message: "must be at least 1 (seconds)" }] : [])
         ]
         if (problems.length > 0) return yield* Effect.fail(Outcome.invalid(problems))
-        const storeSetting = yield* BatchCampaign.storeSetting(args.store)
-        const url = Option.filter(storeSetting, (value) => PgStore.isUrl(Redacted.value(value)))
+        const storeSetting = yield* storeSettingOf(args.store)
+        const url = Option.filter(storeSetting, (value) => StoreChoice.isUrl(Redacted.value(value)))
         const storeField = Option.isSome(args.store) ? "--store" : "ESMS_STORE"
         // A campaign lives in PostgreSQL; a PostgreSQL store runs batches only as campaigns.
         if (Option.isSome(args.campaign) && Option.isNone(url)) {
@@ -247,7 +268,9 @@ export const command = Command.make(
           Outcome.invalid([{ field: "FILE", message: error.message }])
 
         if (Option.isSome(url) && Option.isSome(args.campaign) && !args.dryRun) {
-          return yield* BatchCampaign.run({
+          // store-pg (and the pg driver) load only for a campaign: a SQLite run's start-up does not pay for them.
+          const { run } = yield* Effect.promise((): Promise<typeof BatchCampaign> => import("./BatchCampaign.js"))
+          return yield* run({
             ...args,
             url: url.value,
             name: args.campaign.value.trim(),

@@ -12,7 +12,7 @@
  *    them repeats, spread over the three: each valid report is stored once (counted in PostgreSQL).
  *
  * Run after a build: `npx -y pnpm@10.34.9 bench:campaign` (builds first). Options:
- * `node bench/campaign.mjs [--rows N] [--rate N] [--workers N] [--lease S] [--callbacks N]`.
+ * `node bench/campaign.mjs [--rows N] [--rate N] [--workers N] [--lease S] [--concurrency N] [--callbacks N]`.
  */
 import { execFile, spawn } from "node:child_process"
 import * as Http from "node:http"
@@ -42,6 +42,8 @@ const WORKERS = arg("workers", 3)
 // wait to the campaign's tail on a run of 25 s.
 const LEASE = arg("lease", 5)
 const CALLBACKS = arg("callbacks", 30_000)
+// Sends in flight per worker: enough for the rate when a loaded machine answers slowly.
+const CONCURRENCY = arg("concurrency", 16)
 const run = promisify(execFile)
 
 const dir = mkdtempSync(join(tmpdir(), "esms-bench-campaign-"))
@@ -99,7 +101,7 @@ const env = {
 const outputs = []
 const worker = (args) => {
   const child = spawn(process.execPath, [BIN, "zalo", "send-batch", ...args, "--campaign", "bench", "--rate",
-    String(RATE), "--lease", String(LEASE), "--json"], { env, stdio: ["ignore", "pipe", "pipe"] })
+    String(RATE), "--lease", String(LEASE), "--concurrency", String(CONCURRENCY), "--json"], { env, stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
   let stderr = ""
   child.stdout.setEncoding("utf8").on("data", (c) => (stdout += c))

@@ -340,7 +340,24 @@ export const run = (
       ),
       Effect.catchTags({
         StoreUnavailable: (error) => Effect.fail(storeProblem(error.message)),
-        SqlError: (error) => Effect.fail(storeProblem(`${PgStore.masked(url)}: ${error.message}`)),
+        // Before the sends: nothing was sent (exit 2). During them: this worker stops (exit 4); its rows in
+        // flight go out again, with their RequestIds, from the next worker to claim them.
+        SqlError: (error) =>
+          Effect.flatMap(Ref.get(settings.sending), (sending) =>
+            Effect.fail(
+              sending
+                ? {
+                  status: "failed" as const,
+                  tag: "StoreUnavailable",
+                  message: PgStore.scrub(
+                    url,
+                    `the store ${PgStore.masked(url)} stopped answering (${error.message}): this worker stopped; ` +
+                      "run it again when the store is back (rows it had in flight go out again with their RequestIds)"
+                  ),
+                  requestId: null
+                }
+                : storeProblem(`${PgStore.masked(url)}: ${error.message}`)
+            )),
         CampaignFileMismatch: (error) =>
           Effect.fail(Outcome.invalid([{ field: "--campaign", message: error.message }])),
         CampaignNotFound: (error) => Effect.fail(Outcome.invalid([{ field: "--campaign", message: error.message }]))

@@ -287,6 +287,30 @@ layer(
       assert.strictEqual((yield* simulator.messages).length, 0, "nothing sent")
     }))
 
+  it.scoped("the database goes away mid-run: the worker stops with exit 4 and one line, the password masked", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      yield* simulator.reset
+      const dir = yield* EsmsProcess.tempDir
+      // A server of its own, stopped under the worker.
+      const own = yield* Effect.promise(() => PgServer.start())
+      const url = yield* Effect.promise(() => PgServer.createDatabase(own.url, "gone"))
+      const file = campaignFile(dir, 200, simulator.imageUrl("png"))
+      yield* simulator.injectFault(Fault.delay(100), 1000)
+      const worker = sendBatch(simulator, [file, "--store", url, "--campaign", "gone", "--rate", "50"])
+      yield* simulator.waitUntil((s) => s.messages.length >= 10)
+      yield* Effect.promise(() => own.stop())
+      const ended = yield* Effect.promise(() => worker.exited)
+      assert.strictEqual(ended.code, 4, ended.stderr)
+      assert.include(ended.stderr, "stopped answering")
+      assert.include(ended.stderr, "***")
+      assert.notInclude(ended.stderr, own.password)
+      assert.notInclude(ended.stderr, "    at ", "no stack trace")
+      const messages = yield* simulator.messages
+      assert.isBelow(messages.length, 200)
+      assert.strictEqual(new Set(messages.map((m) => m.requestId)).size, messages.length, "none twice")
+    }))
+
   it.effect("the URL's password is in no output of any run above", () =>
     Effect.sync(() => {
       assert.isAbove(outputs.length, 10)

@@ -17,6 +17,7 @@ import * as CallbacksCommand from "./CallbacksCommand.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
+import * as StoreChoice from "./StoreChoice.js"
 
 const userId = Options.text("user-id").pipe(
   Options.withDescription("The recipient's Zalo user id (for this OA).")
@@ -139,14 +140,18 @@ export const command = Command.make(
             }
             : outcome
         }).pipe(
-          Effect.provide(SentRequests.layerSqlite(storeFile)),
+          Effect.provide(StoreChoice.sentRequests(StoreChoice.choose(storeFile))),
           // Before the send: the store could not be opened or written, so nothing was sent.
-          Effect.catchTag("SqlError", (error) =>
-            Effect.succeed(Outcome.invalid([{
-              field: "ESMS_STORE",
-              message: `${storeFile} cannot be used (${error.message}): it records what each RequestId ` +
-                "carried, so that a retry is safe; set ESMS_STORE to a writable file"
-            }])))
+          Effect.catchTags({
+            SqlError: (error) =>
+              Effect.succeed(Outcome.invalid([{
+                field: "ESMS_STORE",
+                message: `${StoreChoice.describe(StoreChoice.choose(storeFile))} cannot be used (${error.message}): ` +
+                  "it records what each RequestId carried, so that a retry is safe; set ESMS_STORE to a writable file"
+              }])),
+            StoreUnavailable: (error) =>
+              Effect.succeed(Outcome.invalid([{ field: "ESMS_STORE", message: `${error.url}: ${error.detail}` }]))
+          })
         )
       }).pipe(
         Overrides.apply(args),

@@ -5,7 +5,7 @@
  *
  * @since 0.2.0
  */
-import { DeliveryReports } from "@esms-effect/store"
+import { DeliveryReports, SentRequests } from "@esms-effect/store"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -77,5 +77,23 @@ export const deliveryReports = (
       Effect.map(
         Effect.promise(() => import("@esms-effect/store-pg")),
         ({ PgDeliveryReports, PgStore }) => PgDeliveryReports.layer.pipe(Layer.provide(PgStore.layer(choice.url)))
+      )
+    )
+
+/**
+ * The `SentRequests` (what each RequestId carried) of the chosen store.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const sentRequests = (
+  choice: StoreChoice
+): Layer.Layer<SentRequests.SentRequests, SqliteFailure | StoreUnavailable> =>
+  choice._tag === "Sqlite"
+    ? SentRequests.layerSqlite(choice.file)
+    : Layer.unwrapEffect(
+      Effect.map(
+        Effect.promise(() => import("@esms-effect/store-pg")),
+        ({ PgSentRequests, PgStore }) => PgSentRequests.layer.pipe(Layer.provide(PgStore.layer(choice.url)))
       )
     )

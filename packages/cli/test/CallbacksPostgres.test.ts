@@ -6,6 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as PgServer from "@esms-effect/pg-test"
+import { Simulator } from "@esms-effect/simulator"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { afterAll, beforeAll } from "vitest"
@@ -96,6 +97,44 @@ describe("esms callbacks serve --store postgres://…", () => {
         assert.match(serveWrong.stderr, /Could not open the store postgres:\/\/postgres:\*\*\*@/)
         assert.notInclude(serveWrong.stdout + serveWrong.stderr, "Wr0ng-s3cret")
       }),
+    { timeout: 60_000 }
+  )
+
+  it.scopedLive(
+    "send-image with ESMS_STORE=postgres://…: its RequestId recorded there, the password never printed",
+    () =>
+      Effect.gen(function*() {
+        const simulator = yield* Simulator.Simulator
+        const store = yield* Effect.promise(() => PgServer.createDatabase(server.url, "sendimage"))
+        const env = { ...EsmsProcess.envFor(simulator.baseUrl), ESMS_STORE: store }
+        const send = [
+          "zalo",
+          "send-image",
+          "--user-id",
+          "5308693166941955879",
+          "--text",
+          "Xin chào",
+          "--image-url",
+          simulator.imageUrl("png"),
+          "--request-id",
+          "pg-order-1",
+          "--json"
+        ]
+        const first = yield* EsmsProcess.run(send, env)
+        assert.strictEqual(first.code, 0, first.stderr)
+        // The same send again: eSMS answers 124, and the record in the shared store says it is this message.
+        const again = yield* EsmsProcess.run(send, env)
+        assert.strictEqual(again.code, 0, again.stderr)
+        assert.include(again.stdout, "\"deduplicated\":true")
+        for (const out of [first, again]) assert.notInclude(out.stdout + out.stderr, server.password)
+        const wrong = yield* EsmsProcess.run(send, {
+          ...env,
+          ESMS_STORE: store.replace(`:${server.password}@`, ":Wr0ng-s3cret@")
+        })
+        assert.strictEqual(wrong.code, 2)
+        assert.match(wrong.stdout, /"field":"ESMS_STORE".*password authentication failed/)
+        assert.notInclude(wrong.stdout + wrong.stderr, "Wr0ng-s3cret")
+      }).pipe(Effect.provide(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }))),
     { timeout: 60_000 }
   )
 })

@@ -17,4 +17,8 @@ export * as PgRateLimiter from "./PgRateLimiter.js"
 /**
  * @since 0.1.0
  */
+export * as PgSentRequests from "./PgSentRequests.js"
+/**
+ * @since 0.1.0
+ */
 export * as PgStore from "./PgStore.js"

@@ -37,8 +37,11 @@ describe("PgStore", () => {
       const sql = Context.get(yield* Layer.build(PgStore.layer(url)), SqlClient.SqlClient)
       const migrations = yield* sql<
         { migration_id: number; name: string }
-      >`SELECT migration_id, name FROM esms_migrations`
-      assert.deepStrictEqual(migrations, [{ migration_id: 1, name: "tables" }])
+      >`SELECT migration_id, name FROM esms_migrations ORDER BY migration_id`
+      assert.deepStrictEqual(migrations, [{ migration_id: 1, name: "tables" }, {
+        migration_id: 2,
+        name: "sent_requests"
+      }])
     }))
 
   it.scoped("a wrong password is refused with the URL masked: the password in no output", () =>

@@ -72,7 +72,14 @@ export const migrations: Record<string, Effect.Effect<void, SqlError, SqlClient.
         account text PRIMARY KEY,
         next_slot double precision NOT NULL
       )`
-    ], { discard: true }))
+    ], { discard: true })),
+  "2_sent_requests": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE esms_sent_requests (
+      request_id text PRIMARY KEY,
+      fingerprint text NOT NULL,
+      state text NOT NULL,
+      first_sent_at bigint NOT NULL
+    )`)
 }
 
 const migrator = Migrator.make({})

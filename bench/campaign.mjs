@@ -230,10 +230,11 @@ if (receivers !== undefined) {
         res.resume()
         res.on("end", () => resolve(res.statusCode))
       })
-      req.on("error", () => resolve(0))
+      req.on("error", (error) => resolve(error.code ?? "error"))
       req.end()
     })
   const statuses = {}
+  const resent = {}
   let next = 0
   const t0 = performance.now()
   await Promise.all(Array.from({ length: 60 }, async () => {
@@ -241,7 +242,14 @@ if (receivers !== undefined) {
       const n = next++
       // Round robin, as a load balancer: a repeat usually lands on another receiver than the first.
       const target = receivers[n % receivers.length]
-      const status = await get(target, `${target.url.pathname}?${validQuery(jobs[n])}`)
+      // A connection error (no answer: a reset keep-alive socket) is tried again, as eSMS retries an
+      // unanswered callback; counted apart.
+      let status
+      for (let attempt = 0; attempt < 5; attempt++) {
+        status = await get(target, `${target.url.pathname}?${validQuery(jobs[n])}`)
+        if (typeof status === "number") break
+        resent[status] = (resent[status] ?? 0) + 1
+      }
       statuses[status] = (statuses[status] ?? 0) + 1
     }
   }))
@@ -262,7 +270,7 @@ if (receivers !== undefined) {
   console.log([
     `receivers: 3 × esms callbacks serve --store postgres://… (one token), ${CALLBACKS} callbacks ` +
     `(${valid} distinct, ${repeats} repeats) round robin at concurrency 60`,
-    `  answers        ${JSON.stringify(statuses)}`,
+    `  answers        ${JSON.stringify(statuses)}; connection errors tried again: ${JSON.stringify(resent)}`,
     `  stored         ${stored} reports, ${distinct} distinct SMSIDs (expected ${valid})`,
     `  throughput     ${(CALLBACKS / took).toFixed(0)} callbacks/s (${took.toFixed(2)} s)`,
     bad.length === 0 ? "  OK" : `  FAILED:\n    ${bad.join("\n    ")}`

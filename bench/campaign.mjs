@@ -15,8 +15,8 @@
  * `node bench/campaign.mjs [--rows N] [--rate N] [--workers N] [--lease S] [--concurrency N] [--callbacks N]`.
  */
 import { execFile, spawn } from "node:child_process"
-import * as Http from "node:http"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import * as Http from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
@@ -85,9 +85,13 @@ const file = join(dir, "campaign.csv")
 writeFileSync(
   file,
   "user_id,text,image_url\n" +
-    Array.from({ length: ROWS }, (_, i) =>
-      `${String(5300000000000000000n + BigInt(i))},"Xin chào khách hàng ${i}",https://cdn.example.vn/p/${i % 100}.png`)
-      .join("\n") + "\n"
+    Array.from(
+      { length: ROWS },
+      (_, i) =>
+        `${String(5300000000000000000n + BigInt(i))},"Xin chào khách hàng ${i}",https://cdn.example.vn/p/${i % 100}.png`
+    )
+      .join("\n") +
+    "\n"
 )
 
 const env = {
@@ -100,8 +104,21 @@ const env = {
 }
 const outputs = []
 const worker = (args) => {
-  const child = spawn(process.execPath, [BIN, "zalo", "send-batch", ...args, "--campaign", "bench", "--rate",
-    String(RATE), "--lease", String(LEASE), "--concurrency", String(CONCURRENCY), "--json"], { env, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, [
+    BIN,
+    "zalo",
+    "send-batch",
+    ...args,
+    "--campaign",
+    "bench",
+    "--rate",
+    String(RATE),
+    "--lease",
+    String(LEASE),
+    "--concurrency",
+    String(CONCURRENCY),
+    "--json"
+  ], { env, stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
   let stderr = ""
   child.stdout.setEncoding("utf8").on("data", (c) => (stdout += c))

@@ -39,6 +39,7 @@ import * as BatchTally from "./BatchTally.js"
 import * as ExitStatus from "./ExitStatus.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
+import * as SameFile from "./SameFile.js"
 
 /**
  * Rows a worker claims at a time: small, so that the rows of a worker that dies wait for at most one
@@ -231,6 +232,16 @@ export const run = (
       Outcome.invalid([{ field: "--store", message: PgStore.scrub(url, message) }])
     const unreadable = (error: BatchFile.FileUnreadable) => Outcome.invalid([{ field: "FILE", message: error.message }])
 
+    // Before any file is opened: a --report on the input would destroy it.
+    if (Option.isSome(settings.file) && Option.isSome(settings.report)) {
+      const [input, report] = [settings.file.value, settings.report.value]
+      if (SameFile.sameFile(report, input)) {
+        return yield* Effect.fail(Outcome.invalid([{
+          field: "--report",
+          message: `${report} is the same file as FILE (${input}): it would be overwritten; choose another`
+        }]))
+      }
+    }
     // With FILE: every row checked first, as without a campaign.
     const loaded = yield* Option.match(settings.file, {
       onNone: () => Effect.succeed(Option.none()),

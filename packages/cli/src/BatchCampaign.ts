@@ -347,7 +347,9 @@ export const run = (
         Layer.mergeAll(
           Campaign.layer,
           PgRateLimiter.layer({ account: PgRateLimiter.accountKey(apiKey), perSecond: settings.rate })
-        ).pipe(Layer.provideMerge(PgStore.layer(url)))
+          // A connection for each send's write and each booking of the rate: a write that waits for a
+          // connection between its permit and its request would bunch the requests eSMS counts.
+        ).pipe(Layer.provideMerge(PgStore.layer(url, { maxConnections: 2 * settings.concurrency + 4 })))
       ),
       Effect.catchTags({
         StoreUnavailable: (error) => Effect.fail(storeProblem(error.message)),

@@ -12,11 +12,15 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import { EsmsClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
+import * as Config from "effect/Config"
 import * as Console from "effect/Console"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
+import type * as BatchCampaign from "./BatchCampaign.js"
 import * as BatchCheck from "./BatchCheck.js"
 import type * as BatchFile from "./BatchFile.js"
 import * as BatchImages from "./BatchImages.js"
@@ -31,9 +35,55 @@ import { wholeNumber } from "./internal/wholeNumberOption.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
 import * as SameFile from "./SameFile.js"
+import * as StoreChoice from "./StoreChoice.js"
 
-const file = Args.text({ name: "FILE" }).pipe(
-  Args.withDescription("CSV (header user_id,text,image_url[,callback_url,request_id]) or JSON Lines (.jsonl).")
+/**
+ * The default lease of a campaign worker, in seconds: a worker killed with SIGKILL leaves its rows to
+ * the others this long after its last renewal (a live worker renews every third of it).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_LEASE_SECONDS = 15
+
+// The store setting: --store, else ESMS_STORE; none when neither is set.
+const storeSettingOf = (flag: Option.Option<Redacted.Redacted<string>>) =>
+  Option.match(flag, {
+    onSome: (value) => Effect.succeed(Option.some(value)),
+    onNone: () =>
+      Config.option(Config.redacted("ESMS_STORE")).pipe(
+        Effect.map(Option.filter((value) => Redacted.value(value).trim() !== "")),
+        Effect.mapError((error) => Outcome.invalid(Outcome.configProblems(error)))
+      )
+  })
+
+const fileArg = Args.text({ name: "FILE" }).pipe(
+  Args.withDescription(
+    "CSV (header user_id,text,image_url[,callback_url,request_id]) or JSON Lines (.jsonl). " +
+      "Without FILE, --campaign joins a campaign loaded before."
+  ),
+  Args.optional
+)
+const store = Options.redacted("store").pipe(
+  Options.withDescription(
+    "The store (default: ESMS_STORE): a postgres:// URL runs the batch as --campaign, shared by workers on any " +
+      "machine; a file path (SQLite) keeps the journal next to FILE, as without it. The URL's password is never printed."
+  ),
+  Options.optional
+)
+const campaign = Options.text("campaign").pipe(
+  Options.withDescription(
+    "With a postgres:// store: FILE is loaded into the campaign NAME (once), and this worker sends its rows with " +
+      "the others; without FILE, join it."
+  ),
+  Options.optional
+)
+const lease = wholeNumber("lease").pipe(
+  Options.withDescription(
+    `Seconds a campaign worker holds the rows it claims (default ${DEFAULT_LEASE_SECONDS}): the rows ` +
+      "of a killed worker go to the others this long after."
+  ),
+  Options.withDefault(DEFAULT_LEASE_SECONDS)
 )
 const concurrency = wholeNumber("concurrency").pipe(
   Options.withDescription("Sends in flight at once (default 8)."),
@@ -150,7 +200,10 @@ const distinctFiles = (file: string, journal: string, report: Option.Option<stri
 export const command = Command.make(
   "send-batch",
   {
-    file,
+    file: fileArg,
+    store,
+    campaign,
+    lease,
     concurrency,
     rate,
     journal,
@@ -167,10 +220,42 @@ export const command = Command.make(
       Effect.gen(function*() {
         const problems = [
           ...(args.concurrency < 1 ? [{ field: "--concurrency", message: "must be at least 1" }] : []),
-          ...(args.rate < 1 ? [{ field: "--rate", message: "must be at least 1" }] : [])
+          ...(args.rate < 1 ? [{ field: "--rate", message: "must be at least 1" }] : []),
+          ...(args.lease < 1 ? [{ field: "--lease", message: "must be at least 1 (seconds)" }] : [])
         ]
         if (problems.length > 0) return yield* Effect.fail(Outcome.invalid(problems))
-        const journalFile = Option.getOrElse(args.journal, () => defaultJournal(args.file))
+        const storeSetting = yield* storeSettingOf(args.store)
+        const url = Option.filter(storeSetting, (value) => StoreChoice.isUrl(Redacted.value(value)))
+        const storeField = Option.isSome(args.store) ? "--store" : "ESMS_STORE"
+        // A campaign lives in PostgreSQL; a PostgreSQL store runs batches only as campaigns.
+        if (Option.isSome(args.campaign) && Option.isNone(url)) {
+          return yield* Effect.fail(Outcome.invalid([{
+            field: "--campaign",
+            message: "needs a PostgreSQL store: --store postgres://user:password@host:port/database (or ESMS_STORE)"
+          }]))
+        }
+        if (Option.isSome(url) && Option.isNone(args.campaign) && !args.dryRun) {
+          return yield* Effect.fail(Outcome.invalid([{
+            field: "--campaign",
+            message: `is required with a PostgreSQL store (${storeField}): name the campaign, ` +
+              "or give --store a SQLite file path to run FILE alone"
+          }]))
+        }
+        if (Option.isSome(url) && Option.isSome(args.campaign) && Option.isSome(args.journal)) {
+          return yield* Effect.fail(Outcome.invalid([{
+            field: "--journal",
+            message: "is not used with --campaign: the campaign's rows and results are in the store"
+          }]))
+        }
+        if (Option.isSome(args.campaign) && args.campaign.value.trim() === "") {
+          return yield* Effect.fail(Outcome.invalid([{ field: "--campaign", message: "must not be empty" }]))
+        }
+        if (Option.isNone(args.file) && (Option.isNone(args.campaign) || args.dryRun)) {
+          return yield* Effect.fail(Outcome.invalid([{
+            field: "FILE",
+            message: "is required (only --campaign NAME with a PostgreSQL store joins a campaign without it)"
+          }]))
+        }
 
         // --callback: rows without a callback_url report delivery to the `esms callbacks serve` receiver.
         const defaults: BatchFile.Defaults = {
@@ -182,11 +267,26 @@ export const command = Command.make(
         const unreadable = (error: BatchFile.FileUnreadable) =>
           Outcome.invalid([{ field: "FILE", message: error.message }])
 
+        if (Option.isSome(url) && Option.isSome(args.campaign) && !args.dryRun) {
+          // store-pg (and the pg driver) load only for a campaign: a SQLite run's start-up does not pay for them.
+          const { run } = yield* Effect.promise((): Promise<typeof BatchCampaign> => import("./BatchCampaign.js"))
+          return yield* run({
+            ...args,
+            url: url.value,
+            name: args.campaign.value.trim(),
+            defaults,
+            lease: Duration.seconds(args.lease),
+            checkImage: !args.noCheckImage,
+            sending
+          })
+        }
+        const file = Option.getOrElse(args.file, () => "")
+        const journalFile = Option.getOrElse(args.journal, () => defaultJournal(file))
         const photos = yield* BatchImages.make(!args.noCheckImage)
 
         if (args.dryRun) {
           // Every row first, nothing else: no journal, no credentials.
-          const checked = yield* BatchCheck.check(args.file, defaults, photos, onBad).pipe(Effect.mapError(unreadable))
+          const checked = yield* BatchCheck.check(file, defaults, photos, onBad).pipe(Effect.mapError(unreadable))
           yield* args.json
             ? Console.log(JSON.stringify({
               status: "dry-run",
@@ -205,9 +305,9 @@ export const command = Command.make(
         }
 
         // Before any file is opened: a --report or --journal on the input or on each other would destroy it.
-        yield* distinctFiles(args.file, journalFile, args.report)
+        yield* distinctFiles(file, journalFile, args.report)
         // Every row first, before the journal is made: an unreadable file leaves nothing behind.
-        const checked = yield* BatchCheck.check(args.file, defaults, photos, onBad).pipe(Effect.mapError(unreadable))
+        const checked = yield* BatchCheck.check(file, defaults, photos, onBad).pipe(Effect.mapError(unreadable))
         const client = yield* EsmsClient.config.pipe(
           Effect.flatMap(EsmsClient.make),
           Overrides.apply(args),
@@ -217,20 +317,20 @@ export const command = Command.make(
           const journal = yield* Journal.Journal
           const resumed = !journal.isNew
           // A re-run: a changed file is found before anything is sent.
-          if (resumed) yield* BatchCheck.checkUnchanged(args.file, defaults, journalFile, journal)
+          if (resumed) yield* BatchCheck.checkUnchanged(file, defaults, journalFile, journal)
           // Opened once the journal is ours: a report that cannot be written is found before anything is sent.
           const report = yield* BatchReport.openOption(args.report).pipe(
             Effect.mapError((message) => Outcome.invalid([{ field: "--report", message }]))
           )
           yield* Ref.set(sending, true)
           const source = BatchRun.fileSource(
-            { file: args.file, defaults, retryFailed: args.retryFailed, resumed },
+            { file, defaults, retryFailed: args.retryFailed, resumed },
             checked,
             journal
           )
           yield* send(
             {
-              file: args.file,
+              file,
               journalFile,
               json: args.json,
               send: { concurrency: args.concurrency, rate: args.rate, images: photos.checker }
@@ -262,8 +362,11 @@ export const command = Command.make(
               args.json
                 ? Console.log(JSON.stringify({
                   ...BatchTally.summaryObject(BatchTally.newTally(0), "interrupted", {
-                    file: args.file,
-                    journal: Option.getOrElse(args.journal, () => defaultJournal(args.file)),
+                    file: Option.getOrElse(args.file, () => ""),
+                    journal: Option.getOrElse(
+                      args.journal,
+                      () => defaultJournal(Option.getOrElse(args.file, () => ""))
+                    ),
                     invalidRows: []
                   }),
                   // Not counted: the checks did not finish.
@@ -281,6 +384,8 @@ export const command = Command.make(
       "Every row is checked first. A SQLite journal (FILE.journal.sqlite) records each row's RequestId and " +
       "outcome: run the same command again to resume without sending twice. Exit codes: 0 every valid row " +
       "accepted; 2 the file cannot be read (nothing was sent); 3 some rows rejected by eSMS; 4 some rows not " +
-      "delivered to eSMS; 130 interrupted."
+      "delivered to eSMS; 130 interrupted. With --store postgres://… --campaign NAME the rows live in " +
+      "PostgreSQL and any number of workers, on any machine, send them together (the exit code and summary are " +
+      "the whole campaign's; --rate is the account's total)."
   )
 )

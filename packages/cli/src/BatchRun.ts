@@ -289,8 +289,11 @@ export const sendPass = <E, R>(
               source.ledger.inFlight(item.line, requestId, item.fingerprint)
             )
         }).pipe(
-          Stream.mapEffect((outcome) =>
-            Effect.zipRight(BatchStop.settled(stop, outcome.message.line), settle(source.ledger, outcome))
+          // As many results written at once as sends: a store across the network (a campaign's) answers each
+          // write in a round trip, which one at a time would cap the run at one row per round trip.
+          Stream.mapEffect(
+            (outcome) => Effect.zipRight(BatchStop.settled(stop, outcome.message.line), settle(source.ledger, outcome)),
+            { concurrency: options.concurrency }
           )
         )
       )

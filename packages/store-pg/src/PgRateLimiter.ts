@@ -16,6 +16,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
 import { createHash } from "node:crypto"
 
@@ -71,21 +72,27 @@ export const make = (
     const interval = (1000 / options.perSecond) * (1 + SAFETY)
     yield* sql`INSERT INTO esms_rate_buckets (account, next_slot) VALUES (${options.account}, 0)
       ON CONFLICT (account) DO NOTHING`
-    // Books the next slot; answers how long until it, as the database saw it when it booked.
-    const book = sql<{ wait_ms: number }>`WITH now AS (SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
-      UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms) + ${interval}
+    // The last booking's round trip: the next books at least that far ahead, so that a slow round trip
+    // (a loaded host, another zone) does not make every slot late when it comes back (each one discarded
+    // and booked again: no permit at all once bookings are slower than the rate).
+    const lead = yield* Ref.make(0)
+    // Books the next slot, at least `ahead` ms from now; answers how long until it, as the database saw it.
+    const book = (ahead: number) =>
+      sql<{ wait_ms: number }>`WITH now AS (SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
+      UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms + ${ahead}) + ${interval}
       FROM now WHERE b.account = ${options.account}
-      RETURNING (GREATEST(b.next_slot, now.ms) - ${interval} - now.ms)::float8 AS wait_ms`.pipe(
-      Effect.retry(
-        Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
-      ),
-      Effect.orDie
-    )
+      RETURNING (GREATEST(b.next_slot, now.ms + ${ahead}) - ${interval} - now.ms)::float8 AS wait_ms`.pipe(
+        Effect.retry(
+          Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
+        ),
+        Effect.orDie
+      )
     const take: Effect.Effect<void> = Effect.gen(function*() {
       while (true) {
         const sent = yield* Clock.currentTimeMillis
-        const [row] = yield* book
+        const [row] = yield* book(yield* Ref.get(lead))
         const trip = (yield* Clock.currentTimeMillis) - sent
+        yield* Ref.set(lead, Math.min(trip, 1000))
         const wait = row?.wait_ms ?? 0
         // The database booked somewhere in the round trip: if at its start, this slot is `trip - wait`
         // ms gone already; too late, a new one. If at its end, it is `wait` ms ahead: never start sooner.

@@ -1,0 +1,305 @@
+/* global console, process, setTimeout, URL */
+/**
+ * Several machines, one account (issue 15), black box on one host: a real PostgreSQL server
+ * (@esms-effect/pg-test: Debian's initdb/pg_ctl on a temporary directory and a loopback port), the
+ * simulator with its TPS limit set (over it, it answers 160), and the built `esms` as separate processes.
+ *
+ * 1. A campaign of 5,000 rows on 3 workers at `--rate 200` (the account's total, through the Postgres
+ *    token bucket); one worker is killed with SIGKILL half-way. Prints the rows accepted once (counted by
+ *    the simulator), duplicates, the 160 and 124 answers, the campaign's rate and the busiest one-second
+ *    window (both where eSMS sees the sends: the simulator's clock).
+ * 2. 3 `esms callbacks serve --store postgres://…` receivers (one token) take 30,000 callbacks, 10 % of
+ *    them repeats, spread over the three: each valid report is stored once (counted in PostgreSQL).
+ *
+ * Run after a build: `npx -y pnpm@10.34.9 bench:campaign` (builds first). Options:
+ * `node bench/campaign.mjs [--rows N] [--rate N] [--workers N] [--lease S] [--concurrency N] [--callbacks N]`.
+ */
+import { execFile, spawn } from "node:child_process"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import * as Http from "node:http"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
+import * as PgServer from "../packages/pg-test/dist/PgServer.js"
+import { Simulator } from "../packages/simulator/dist/index.js"
+
+// effect as the simulator resolves it (the root has no effect of its own): one copy in the process.
+const effectModule = (name) =>
+  import(new URL(`../packages/simulator/node_modules/effect/dist/esm/${name}.js`, import.meta.url).href)
+const [Effect, Scope, Exit] = await Promise.all(["Effect", "Scope", "Exit"].map(effectModule))
+
+const BIN = fileURLToPath(new URL("../packages/cli/bin/esms.js", import.meta.url))
+const arg = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`)
+  return at === -1 ? fallback : Number(process.argv[at + 1])
+}
+const ROWS = arg("rows", 5000)
+const RATE = arg("rate", 200)
+const WORKERS = arg("workers", 3)
+// The killed worker's rows come back this long after its last renewal; the default (15 s) would add its
+// wait to the campaign's tail on a run of 25 s.
+const LEASE = arg("lease", 5)
+const CALLBACKS = arg("callbacks", 30_000)
+// Sends in flight per worker: enough for the rate when a loaded machine answers slowly.
+const CONCURRENCY = arg("concurrency", 16)
+const run = promisify(execFile)
+
+const dir = mkdtempSync(join(tmpdir(), "esms-bench-campaign-"))
+const pg = await PgServer.start()
+const url = await PgServer.createDatabase(pg.url, "bench")
+const psql = async (query) => {
+  const u = new URL(url)
+  const { stdout } = await run(join(PgServer.binDir(), "psql"), [
+    "-h",
+    u.hostname,
+    "-p",
+    u.port,
+    "-U",
+    "postgres",
+    "-d",
+    u.pathname.slice(1),
+    "-At",
+    "-c",
+    query
+  ], { env: { ...process.env, PGPASSWORD: pg.password } })
+  return stdout.trim()
+}
+
+// The simulator in this process (it idles while the workers send): its scope lives until the end.
+const scope = await Effect.runPromise(Scope.make())
+const simulator = await Effect.runPromise(Scope.extend(
+  Simulator.serve({
+    accounts: [{ ...Simulator.defaultAccount, balance: Number.MAX_SAFE_INTEGER }],
+    tps: RATE,
+    callbackDelay: "1 hour"
+  }),
+  scope
+))
+const sim = (effect) => Effect.runPromise(effect)
+
+// --- 1. the campaign -----------------------------------------------------------------------------
+
+const file = join(dir, "campaign.csv")
+writeFileSync(
+  file,
+  "user_id,text,image_url\n" +
+    Array.from(
+      { length: ROWS },
+      (_, i) =>
+        `${String(5300000000000000000n + BigInt(i))},"Xin chào khách hàng ${i}",https://cdn.example.vn/p/${i % 100}.png`
+    )
+      .join("\n") +
+    "\n"
+)
+
+const env = {
+  PATH: process.env.PATH,
+  ESMS_API_KEY: "SIMULATOR-API-KEY",
+  ESMS_SECRET_KEY: "SIMULATOR-SECRET-KEY",
+  ESMS_OAID: Simulator.defaultAccount.oaids[0].oaid,
+  ESMS_BASE_URL: simulator.baseUrl,
+  ESMS_STORE: url
+}
+const outputs = []
+const worker = (args) => {
+  const child = spawn(process.execPath, [
+    BIN,
+    "zalo",
+    "send-batch",
+    ...args,
+    "--campaign",
+    "bench",
+    "--rate",
+    String(RATE),
+    "--lease",
+    String(LEASE),
+    "--concurrency",
+    String(CONCURRENCY),
+    "--json"
+  ], { env, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.setEncoding("utf8").on("data", (c) => (stdout += c))
+  child.stderr.setEncoding("utf8").on("data", (c) => (stderr += c))
+  const exited = new Promise((resolve) =>
+    child.on("close", (code, signal) => {
+      outputs.push(stdout, stderr)
+      resolve({ code, signal, stdout, stderr })
+    })
+  )
+  return { child, exited }
+}
+const messages = () => sim(simulator.messages)
+const waitFor = async (predicate) => {
+  for (;;) {
+    if (predicate(await messages())) return
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
+const started = performance.now()
+// The first loads the file; the others join (no FILE) once it is loaded.
+const workers = [worker([file, "--no-check-image"])]
+await waitFor((m) => m.length >= 1)
+for (let i = 1; i < WORKERS; i++) workers.push(worker([]))
+await waitFor((m) => m.length >= ROWS / 2)
+workers[0].child.kill("SIGKILL")
+const results = await Promise.all(workers.map((w) => w.exited))
+const elapsed = (performance.now() - started) / 1000
+
+const accepted = await messages()
+const attempts = await sim(simulator.attempts)
+const requestIds = new Set(accepted.map((m) => m.requestId))
+const users = new Set(accepted.map((m) => m.userId))
+const code = (c) => attempts.filter((a) => a.codeResult === c).length
+const at = accepted.map((m) => m.acceptedAt).sort((a, b) => a - b)
+// Every send eSMS saw (accepted, 124, 160): what its TPS limit counts.
+const seen = attempts.filter((a) => a.endpoint === "SendZaloFollowerMessage").map((a) => a.at).sort(
+  (a, b) => a - b
+)
+const busiest = (times) => {
+  let max = 0
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i] - times[j] >= 1000) j++
+    max = Math.max(max, i - j + 1)
+  }
+  return max
+}
+const rate = (at.length - 1) / ((at[at.length - 1] - at[0]) / 1000)
+const counts = await psql("SELECT state || '=' || count(*) FROM esms_campaign_rows GROUP BY state ORDER BY state")
+const problems = []
+if (accepted.length !== ROWS) problems.push(`${accepted.length} messages accepted, expected ${ROWS}`)
+if (requestIds.size !== accepted.length || users.size !== accepted.length) {
+  problems.push(`${accepted.length - Math.min(requestIds.size, users.size)} duplicates`)
+}
+if (code("160") !== 0) problems.push(`${code("160")} answers 160 (over the account's TPS)`)
+if (Math.abs(rate - RATE) > RATE * 0.1) problems.push(`rate ${rate.toFixed(1)}/s not within 10 % of ${RATE}/s`)
+if (busiest(at) > RATE) problems.push(`${busiest(at)} sends accepted in one second (rate ${RATE})`)
+results.slice(1).forEach((r, i) => {
+  if (r.code !== 0) problems.push(`worker ${i + 2} exited ${r.code}: ${r.stderr.slice(-300)}`)
+})
+if (results[0].signal !== "SIGKILL") problems.push(`worker 1 was not killed (${results[0].code})`)
+
+console.log([
+  `campaign: ${ROWS} rows, ${WORKERS} workers at --rate ${RATE} (the account's total), --lease ${LEASE}; ` +
+  `worker 1 SIGKILLed at ${ROWS / 2} accepted`,
+  `  accepted once  ${requestIds.size} of ${ROWS} (simulator: ${accepted.length} messages, ${users.size} recipients)`,
+  `  duplicates     ${accepted.length - requestIds.size}`,
+  `  answers 160    ${code("160")}   answers 124 ${code("124")} (rows of the killed worker, same RequestId)`,
+  `  rate           ${rate.toFixed(1)}/s over ${((at[at.length - 1] - at[0]) / 1000).toFixed(2)} s ` +
+  `(first to last acceptance; ${elapsed.toFixed(1)} s wall, start-up included)`,
+  `  busiest second ${busiest(at)} accepted, ${busiest(seen)} requests (any one-second window)`,
+  `  store          ${counts.split("\n").join(" ")}`,
+  problems.length === 0 ? "  OK" : `  FAILED:\n    ${problems.join("\n    ")}`
+].join("\n"))
+
+// --- 2. three receivers --------------------------------------------------------------------------
+
+const token = "bench-token-" + Math.random().toString(36).slice(2)
+const receiver = () =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, "callbacks", "serve", "--port", "0", "--store", url], {
+      env: { ...env, ESMS_CALLBACK_TOKEN: token },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let out = ""
+    let err = ""
+    child.stderr.setEncoding("utf8").on("data", (c) => (err += c))
+    child.stdout.setEncoding("utf8").on("data", (c) => {
+      out += c
+      const match = /^export ESMS_CALLBACK_URL=(\S+)$/m.exec(out)
+      if (match) resolve({ child, url: new URL(match[1]), output: () => out + err })
+    })
+    child.on("exit", (code) => reject(new Error(`esms callbacks serve exited ${code}: ${err.slice(-400)}`)))
+    setTimeout(() => reject(new Error("esms callbacks serve printed no URL within 20 s")), 20_000)
+  })
+
+const twice = (json, time) => encodeURIComponent(encodeURI(`${json}____${time}`))
+const validQuery = (i) => {
+  const json = JSON.stringify({ data: { message_id: `m${i}`, user_id: "5308693166941955879" }, error: 0 })
+  return `SMSID=bench${String(i).padStart(27, "0")}&SendFailed=0&SendStatus=5&SendSuccess=1` +
+    `&TotalPrice=60.0000&TotalReceiver=1&TotalSent=1&RequestId=bench-${i}&TypeId=26` +
+    `&phonenumber=5308693166941955879&error_info=${twice(json, "27/11/2026 09:00:00")}` +
+    `&oaid=4097311281936189049&partnerids=m${i}`
+}
+
+let receivers
+try {
+  receivers = await Promise.all([receiver(), receiver(), receiver()])
+} catch (error) {
+  console.log(`receivers: not run — ${error.message}`)
+}
+if (receivers !== undefined) {
+  const repeats = Math.round(CALLBACKS * 0.1)
+  const valid = CALLBACKS - repeats
+  const jobs = Array.from({ length: valid }, (_, i) => i)
+  for (let i = 0; i < repeats; i++) jobs.push(Math.floor(Math.random() * valid))
+  for (let i = jobs.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    ;[jobs[i], jobs[j]] = [jobs[j], jobs[i]]
+  }
+  const agent = new Http.Agent({ keepAlive: true, maxSockets: 60 })
+  const get = (target, path) =>
+    new Promise((resolve) => {
+      const req = Http.request({ host: "127.0.0.1", port: target.url.port, path, agent }, (res) => {
+        res.resume()
+        res.on("end", () => resolve(res.statusCode))
+      })
+      req.on("error", (error) => resolve(error.code ?? "error"))
+      req.end()
+    })
+  const statuses = {}
+  const resent = {}
+  let next = 0
+  const t0 = performance.now()
+  await Promise.all(Array.from({ length: 60 }, async () => {
+    while (next < jobs.length) {
+      const n = next++
+      // Round robin, as a load balancer: a repeat usually lands on another receiver than the first.
+      const target = receivers[n % receivers.length]
+      // A connection error (no answer: a reset keep-alive socket) is tried again, as eSMS retries an
+      // unanswered callback; counted apart.
+      let status
+      for (let attempt = 0; attempt < 5; attempt++) {
+        status = await get(target, `${target.url.pathname}?${validQuery(jobs[n])}`)
+        if (typeof status === "number") break
+        resent[status] = (resent[status] ?? 0) + 1
+      }
+      statuses[status] = (statuses[status] ?? 0) + 1
+    }
+  }))
+  const took = (performance.now() - t0) / 1000
+  agent.destroy()
+  const [stored, distinct] = (await psql(
+    "SELECT count(*) || ' ' || count(DISTINCT sms_id) FROM esms_delivery_reports WHERE sms_id LIKE 'bench%'"
+  )).split(" ").map(Number)
+  for (const r of receivers) {
+    outputs.push(r.output())
+    r.child.removeAllListeners("exit")
+    r.child.kill("SIGINT")
+  }
+  const bad = []
+  if (stored !== valid) bad.push(`stored ${stored} reports, expected ${valid}`)
+  if (distinct !== stored) bad.push(`${stored - distinct} reports stored twice`)
+  if (statuses[200] !== CALLBACKS) bad.push(`answers ${JSON.stringify(statuses)}`)
+  console.log([
+    `receivers: 3 × esms callbacks serve --store postgres://… (one token), ${CALLBACKS} callbacks ` +
+    `(${valid} distinct, ${repeats} repeats) round robin at concurrency 60`,
+    `  answers        ${JSON.stringify(statuses)}; connection errors tried again: ${JSON.stringify(resent)}`,
+    `  stored         ${stored} reports, ${distinct} distinct SMSIDs (expected ${valid})`,
+    `  throughput     ${(CALLBACKS / took).toFixed(0)} callbacks/s (${took.toFixed(2)} s)`,
+    bad.length === 0 ? "  OK" : `  FAILED:\n    ${bad.join("\n    ")}`
+  ].join("\n"))
+  problems.push(...bad)
+}
+
+const leaked = outputs.filter((o) => o.includes(pg.password)).length
+console.log(`password of the store URL in ${leaked} of ${outputs.length} outputs`)
+if (leaked > 0) problems.push("the store URL's password was printed")
+
+await Effect.runPromise(Scope.close(scope, Exit.void))
+await pg.stop()
+rmSync(dir, { recursive: true, force: true })
+process.exit(problems.length === 0 ? 0 : 1)

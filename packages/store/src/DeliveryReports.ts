@@ -68,7 +68,7 @@ export class DeliveryReports extends Context.Tag("@esms-effect/store/DeliveryRep
 
 interface Row {
   readonly query: string
-  readonly received_at: number
+  readonly received_at: number | string
 }
 
 const encodeQuery = Schema.encodeSync(Schema.parseJson(DeliveryReport.DeliveryReportFromQuery))
@@ -98,52 +98,66 @@ export const migrations: Record<string, Effect.Effect<unknown, SqlError.SqlError
 }
 
 /**
+ * The service on a table of the reports' shape named `table`, already made (by {@link migrations}
+ * here, by `@esms-effect/store-pg`'s migrations on PostgreSQL): one service, the dialect chosen by the
+ * layer that provides the `SqlClient`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeOn = (table: string): Effect.Effect<Service, never, SqlClient.SqlClient> =>
+  Effect.map(SqlClient.SqlClient, (sql) => {
+    const reports = sql(table)
+
+    const toStored = (rows: ReadonlyArray<Row>) =>
+      Effect.forEach(rows, (row) =>
+        decodeQuery(row.query).pipe(
+          // PostgreSQL hands a BIGINT back as a string.
+          Effect.map((report): Stored => ({ receivedAt: new Date(Number(row.received_at)), report })),
+          // A row this module wrote always decodes; one edited by hand is skipped, not fatal.
+          Effect.option
+        )).pipe(Effect.map((stored) => stored.flatMap(Option.toArray)))
+
+    const record = (report: DeliveryReport.DeliveryReport) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        sql<{ id: number | string }>`INSERT INTO ${reports}
+          (sms_id, request_id, send_status, result, received_at, query)
+          VALUES (${report.smsId}, ${report.requestId ?? null}, ${report.sendStatusCode},
+            ${DeliveryReport.result(report)}, ${now}, ${encodeQuery(report)})
+          ON CONFLICT (sms_id, send_status, result) DO NOTHING
+          RETURNING id`).pipe(Effect.map((rows) => rows.length > 0))
+
+    const latest = (id: string) =>
+      sql<Row>`SELECT query, received_at FROM ${reports}
+        WHERE sms_id = ${id} OR request_id = ${id}
+        -- final statuses (rejected, finished) first: nothing happens after them
+        ORDER BY send_status IN (4, 5) DESC, id DESC
+        LIMIT 1`.pipe(
+        Effect.flatMap(toStored),
+        Effect.map((stored) => Option.fromNullable(stored[0]))
+      )
+
+    const history = (id: string) =>
+      sql<Row>`SELECT query, received_at FROM ${reports}
+        WHERE sms_id = ${id} OR request_id = ${id}
+        ORDER BY id`.pipe(Effect.flatMap(toStored))
+
+    const count = sql<{ n: number | string }>`SELECT count(*) AS n FROM ${reports}`.pipe(
+      Effect.map((rows) => Number(rows[0]?.n ?? 0))
+    )
+
+    return DeliveryReports.of({ record, latest, history, count })
+  })
+
+/**
  * Migrates the schema and builds the service on the `SqlClient` in context.
  *
  * @since 0.1.0
  */
-export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.gen(function*() {
-  const sql = yield* SqlClient.SqlClient
-  yield* Migrate.run("delivery_reports_migrations", migrations)
-
-  const toStored = (rows: ReadonlyArray<Row>) =>
-    Effect.forEach(rows, (row) =>
-      decodeQuery(row.query).pipe(
-        Effect.map((report): Stored => ({ receivedAt: new Date(row.received_at), report })),
-        // A row this module wrote always decodes; one edited by hand is skipped, not fatal.
-        Effect.option
-      )).pipe(Effect.map((stored) => stored.flatMap(Option.toArray)))
-
-  const record = (report: DeliveryReport.DeliveryReport) =>
-    Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      sql<{ id: number }>`INSERT INTO delivery_reports
-        (sms_id, request_id, send_status, result, received_at, query)
-        VALUES (${report.smsId}, ${report.requestId ?? null}, ${report.sendStatusCode},
-          ${DeliveryReport.result(report)}, ${now}, ${encodeQuery(report)})
-        ON CONFLICT (sms_id, send_status, result) DO NOTHING
-        RETURNING id`).pipe(Effect.map((rows) => rows.length > 0))
-
-  const latest = (id: string) =>
-    sql<Row>`SELECT query, received_at FROM delivery_reports
-      WHERE sms_id = ${id} OR request_id = ${id}
-      -- final statuses (rejected, finished) first: nothing happens after them
-      ORDER BY send_status IN (4, 5) DESC, id DESC
-      LIMIT 1`.pipe(
-      Effect.flatMap(toStored),
-      Effect.map((stored) => Option.fromNullable(stored[0]))
-    )
-
-  const history = (id: string) =>
-    sql<Row>`SELECT query, received_at FROM delivery_reports
-      WHERE sms_id = ${id} OR request_id = ${id}
-      ORDER BY id`.pipe(Effect.flatMap(toStored))
-
-  const count = sql<{ n: number }>`SELECT count(*) AS n FROM delivery_reports`.pipe(
-    Effect.map((rows) => rows[0]?.n ?? 0)
-  )
-
-  return DeliveryReports.of({ record, latest, history, count })
-})
+export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient> = Effect.zipRight(
+  Migrate.run("delivery_reports_migrations", migrations),
+  makeOn("delivery_reports")
+)
 
 /**
  * The service on the `SqlClient` in context.

@@ -158,8 +158,9 @@ export interface SendManyOptions<A, E2 = never, R2 = never> {
   /** Sends in flight at once. Default {@link DEFAULT_CONCURRENCY}. */
   readonly concurrency?: number | undefined
   /**
-   * At most this many sends start per second (spaced evenly); the account's TPS. Default: no limit. A
-   * `RateLimiter` in context paces instead: the account's budget, shared with other runs and processes.
+   * At most this many requests start per second (spaced evenly), retries included; the account's TPS.
+   * Default: no limit. A `RateLimiter` in context paces instead: the account's budget, shared with other
+   * runs and processes (each retry of a send takes a permit of it as well).
    */
   readonly perSecond?: number | undefined
   /**
@@ -256,6 +257,13 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
       )
     }
 
+    // A retry is one more request against the account's TPS: it takes a permit of the RateLimiter in
+    // context, if any (`sendMany` paces the first attempt, and provides its own `perSecond` pacer here).
+    const retryPermit = Effect.flatMap(
+      Effect.serviceOption(RateLimiter.RateLimiter),
+      Option.match({ onNone: () => Effect.void, onSome: (limiter) => limiter.take })
+    )
+
     // One send: one RequestId and one body for every attempt, retried by the policy, bounded by the
     // deadline. A 124 after an attempt that may have reached eSMS means eSMS already has the message.
     // With `debug` off, a successful attempt runs no handler at all: its bookkeeping is on failure.
@@ -288,7 +296,7 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
           })
           : Effect.catchAll(once, onFailure)
       })
-      return { requestId, effect: api.withPolicy(attempt, Api.isRetryable, counter) }
+      return { requestId, effect: api.withPolicy(attempt, Api.isRetryable, counter, retryPermit) }
     }
 
     // The span and its attributes, as a recording tracer sees them.
@@ -344,13 +352,13 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
       options: SendManyOptions<A, E2, R2> = {}
     ): Stream.Stream<BatchOutcome.BatchOutcome<A>, E | E2, R | R2> =>
       Stream.suspend(() => {
-        // One pacer per run, shared by its concurrent sends.
-        const ownPace = options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
-        // A RateLimiter in context is the account's budget, shared with other runs (and processes).
-        const pace = Effect.flatMap(
-          Effect.serviceOption(RateLimiter.RateLimiter),
-          Option.match({ onNone: () => ownPace, onSome: (limiter) => limiter.take })
-        )
+        // One pacer per run, shared by its concurrent sends; a RateLimiter in context instead is the
+        // account's budget, shared with other runs (and processes). Every request takes a permit of it:
+        // the first attempt here, before `beforeSend`; each retry inside the send (see `retryPermit`).
+        const ownLimiter = RateLimiter.RateLimiter.of({
+          take: options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
+        })
+        const limiter = Effect.map(Effect.serviceOption(RateLimiter.RateLimiter), Option.getOrElse(() => ownLimiter))
         const beforeSend = options.beforeSend
         const runCheck = options.checkImage ?? imageOptions !== undefined
         // Each distinct photo once per run, whatever the number of rows that show it.
@@ -376,25 +384,26 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
           valid: ZaloMessage.ZaloMessage
         ): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const { requestId, withId } = identify(valid)
-          return pace.pipe(
-            Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
-            Effect.zipRight(
-              Effect.match(sendValid(withId), {
-                onSuccess: (accepted): BatchOutcome.BatchOutcome<A> =>
-                  BatchOutcome.Accepted({
-                    index,
-                    message,
-                    requestId,
-                    smsId: accepted.smsId,
-                    deduplicated: accepted.deduplicated
-                  }),
-                onFailure: (error): BatchOutcome.BatchOutcome<A> =>
-                  TransportError.isTransportError(error)
-                    ? BatchOutcome.Failed({ index, message, requestId, error })
-                    : BatchOutcome.Rejected({ index, message, requestId, error })
-              })
-            )
-          )
+          return Effect.flatMap(limiter, (rate) =>
+            rate.take.pipe(
+              Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
+              Effect.zipRight(
+                Effect.match(Effect.provideService(sendValid(withId), RateLimiter.RateLimiter, rate), {
+                  onSuccess: (accepted): BatchOutcome.BatchOutcome<A> =>
+                    BatchOutcome.Accepted({
+                      index,
+                      message,
+                      requestId,
+                      smsId: accepted.smsId,
+                      deduplicated: accepted.deduplicated
+                    }),
+                  onFailure: (error): BatchOutcome.BatchOutcome<A> =>
+                    TransportError.isTransportError(error)
+                      ? BatchOutcome.Failed({ index, message, requestId, error })
+                      : BatchOutcome.Rejected({ index, message, requestId, error })
+                })
+              )
+            ))
         }
         return messages.pipe(
           Stream.zipWithIndex,

@@ -2,7 +2,8 @@
  * The account's TPS budget as a service: `take` waits for the next permit to start one send. The
  * default here is in-process (one process's sends spaced `1000 / perSecond` ms apart); a store shared
  * by several processes provides one that keeps the budget across all of them (`@esms-effect/store-pg`'s
- * `PgRateLimiter`). `EsmsClient.sendMany` paces with the one in context, if any.
+ * `PgRateLimiter`). `EsmsClient.sendMany` paces with the one in context, if any: a permit for each
+ * request, a send's retries included.
  *
  * @since 0.2.0
  */

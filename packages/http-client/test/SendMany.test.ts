@@ -135,6 +135,39 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 se
         assert.isAtMost(busiest, perSecond + 2)
       }))
 
+    it.effect("a retry takes a permit too: the budget counts every request, not every message", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        // The first two requests are answered 160 (over the TPS limit): each is retried.
+        yield* simulator.injectFault(Fault.resultCode("160", "TPS limit"), 2)
+        let permits = 0
+        const counting = RateLimiter.RateLimiter.of({ take: Effect.sync(() => void permits++) })
+        const outcomes = yield* sendAll(Array.from({ length: 3 }, (_, i) => message(i)), { concurrency: 1 }).pipe(
+          Effect.provideService(RateLimiter.RateLimiter, counting)
+        )
+        assert.strictEqual(outcomes.filter((o) => o._tag === "Accepted").length, 3)
+        const requests = (yield* sendAttempts).length
+        assert.strictEqual(requests, 5)
+        assert.strictEqual(permits, requests)
+      }))
+
+    it.effect("perSecond paces the retries as well: 4 requests at 5/s take at least 600 ms", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const simulator = yield* Simulator.Simulator
+        yield* simulator.injectFault(Fault.resultCode("160", "TPS limit"), 2)
+        const start = Date.now()
+        // Both first requests are answered 160 and retried after the backoff (~250 ms): at 5/s every
+        // request, retries included, waits its slot, so no two are less than 200 ms apart.
+        const outcomes = yield* sendAll([message(0), message(1)], { concurrency: 2, perSecond: 5 })
+        assert.strictEqual(outcomes.filter((o) => o._tag === "Accepted").length, 2)
+        const at = (yield* sendAttempts).map((a) => a.at).sort((a, b) => a - b)
+        assert.strictEqual(at.length, 4)
+        for (let i = 1; i < at.length; i++) assert.isAtLeast(at[i] - at[i - 1], 200 - 15, `requests ${i - 1} and ${i}`)
+        assert.isAtLeast(Date.now() - start, 600 - 15)
+      }))
+
     it.effect("a RateLimiter in context paces the sends instead of perSecond: every start takes a permit", () =>
       Effect.gen(function*() {
         yield* fresh

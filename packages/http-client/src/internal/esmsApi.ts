@@ -206,12 +206,14 @@ export interface EsmsApi {
   /**
    * `attempt` under the policy: retried while `retryable`, the whole bounded by the deadline. On the
    * first attempt's success nothing of the policy runs: the schedule and the deadline's clock start
-   * with the first failure (the deadline counted from the call's start).
+   * with the first failure (the deadline counted from the call's start). `beforeRetry` runs before each
+   * retried attempt (the send takes a permit of the account's rate there), inside the deadline.
    */
   readonly withPolicy: <A, E extends AttemptFailure, R>(
     attempt: Effect.Effect<A, E, R>,
     retryable: (error: E) => boolean,
-    counter: Attempts
+    counter: Attempts,
+    beforeRetry?: Effect.Effect<void>
   ) => Effect.Effect<A, E | TransportError.DeadlineExceeded, R>
 }
 
@@ -358,17 +360,19 @@ export const make = (
       attempt: Effect.Effect<A, E, R>,
       retryable: (error: E) => boolean,
       counter: Attempts,
-      startedAt: number
+      startedAt: number,
+      beforeRetry: Effect.Effect<void> | undefined
     ) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
         let replay = true
+        const retried = beforeRetry === undefined ? attempt : Effect.zipRight(beforeRetry, attempt)
         const again = Effect.suspend(() => {
           if (replay) {
             replay = false
             return Effect.fail(first)
           }
           counter.attempts++
-          return attempt
+          return retried
         })
         return Effect.retry(again, {
           schedule: Answer.honourRetryAfter(schedule, startedAt + deadlineMillis),
@@ -384,7 +388,8 @@ export const make = (
     const withPolicy = <A, E extends AttemptFailure, R>(
       attempt: Effect.Effect<A, E, R>,
       retryable: (error: E) => boolean,
-      counter: Attempts
+      counter: Attempts,
+      beforeRetry?: Effect.Effect<void>
     ): Effect.Effect<A, E | TransportError.DeadlineExceeded, R> => {
       // One read of the clock, and the first attempt: nothing else of the policy on its success.
       const first = (clock: Clock.Clock) => {
@@ -392,7 +397,10 @@ export const make = (
         counter.attempts = 1
         return Effect.catchAll(
           attempt,
-          (error) => retryable(error) ? retryAfter(error, attempt, retryable, counter, startedAt) : Effect.fail(error)
+          (error) =>
+            retryable(error)
+              ? retryAfter(error, attempt, retryable, counter, startedAt, beforeRetry)
+              : Effect.fail(error)
         )
       }
       // A deadline shorter than one attempt's timeout can cut the first attempt: the whole call under it.

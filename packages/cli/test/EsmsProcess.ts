@@ -72,6 +72,18 @@ export const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
 )
 
+/** `esms zalo send-image` of one photo to the test recipient, the flags a caller adds after it. */
+export const sendImage = (imageUrl = "https://cdn.example.vn/p/photo.png"): Array<string> => [
+  "zalo",
+  "send-image",
+  "--user-id",
+  "5308693166941955879",
+  "--text",
+  "Xin chào",
+  "--image-url",
+  imageUrl
+]
+
 /** A campaign file of `rows` distinct recipients; `photo` may be the simulator's real image. */
 export const campaign = (
   dir: string,

@@ -57,6 +57,22 @@ const setup = (rows: number) =>
     return { simulator, dir, url, file }
   })
 
+/** `setup(rows)` with every answer `delay` ms after eSMS took the message; the flags of campaign `name` on it. */
+const slowCampaign = (rows: number, delay: number, name: string, flags: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const fixture = yield* setup(rows)
+    yield* fixture.simulator.injectFault(Fault.delay(delay), 1000)
+    return { ...fixture, args: ["--store", fixture.url, "--campaign", name, ...flags] }
+  })
+
+/** A worker started with `args`, once eSMS has taken `messages` messages in all. */
+const startWorker = (simulator: Simulator.Service, args: ReadonlyArray<string>, messages: number) =>
+  Effect.gen(function*() {
+    const worker = sendBatch(simulator, args)
+    yield* simulator.waitUntil((s) => s.messages.length >= messages)
+    return worker
+  })
+
 const succeeded = (out: EsmsProcess.Exited) => assert.strictEqual(out.code, 0, out.stderr)
 
 /** Exit 2 with stderr matching `rule`. */
@@ -133,14 +149,16 @@ layer(
   it.scoped("a worker killed with SIGKILL: the other sends its rows with the same RequestIds (124, no second message)", () =>
     Effect.gen(function*() {
       const rows = 80
-      const { file, simulator, url } = yield* setup(rows)
       // Every answer 300 ms after eSMS took the message: the kill leaves sends in flight.
-      yield* simulator.injectFault(Fault.delay(300), 1000)
-      const args = ["--store", url, "--campaign", "killed", "--rate", "100", "--lease", "2", "--json"]
-      const victim = sendBatch(simulator, [file, ...args])
-      yield* simulator.waitUntil((s) => s.messages.length >= 1)
-      const survivor = sendBatch(simulator, args)
-      yield* simulator.waitUntil((s) => s.messages.length >= 25)
+      const { args, file, simulator } = yield* slowCampaign(rows, 300, "killed", [
+        "--rate",
+        "100",
+        "--lease",
+        "2",
+        "--json"
+      ])
+      const victim = yield* startWorker(simulator, [file, ...args], 1)
+      const survivor = yield* startWorker(simulator, args, 25)
       victim.process.kill("SIGKILL")
       assert.strictEqual((yield* exited(victim)).signal, "SIGKILL")
       const done = yield* exited(survivor)
@@ -156,11 +174,8 @@ layer(
   it.scoped("Ctrl-C: no new send starts, the worker's claimed rows go back at once; a join finishes them", () =>
     Effect.gen(function*() {
       const rows = 80
-      const { file, simulator, url } = yield* setup(rows)
-      yield* simulator.injectFault(Fault.delay(300), 1000)
-      const args = ["--store", url, "--campaign", "stopped", "--rate", "100", "--json"]
-      const worker = sendBatch(simulator, [file, ...args])
-      yield* simulator.waitUntil((s) => s.messages.length >= 10)
+      const { args, file, simulator, url } = yield* slowCampaign(rows, 300, "stopped", ["--rate", "100", "--json"])
+      const worker = yield* startWorker(simulator, [file, ...args], 10)
       worker.process.kill("SIGINT")
       const stopped = yield* exited(worker)
       assert.strictEqual(stopped.code, 130, stopped.stderr)

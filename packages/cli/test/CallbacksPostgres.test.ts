@@ -107,19 +107,7 @@ describe("esms callbacks serve --store postgres://…", () => {
         const simulator = yield* Simulator.Simulator
         const store = yield* Effect.promise(() => PgServer.createDatabase(server.url, "sendimage"))
         const env = { ...EsmsProcess.envFor(simulator.baseUrl), ESMS_STORE: store }
-        const send = [
-          "zalo",
-          "send-image",
-          "--user-id",
-          "5308693166941955879",
-          "--text",
-          "Xin chào",
-          "--image-url",
-          simulator.imageUrl("png"),
-          "--request-id",
-          "pg-order-1",
-          "--json"
-        ]
+        const send = [...EsmsProcess.sendImage(simulator.imageUrl("png")), "--request-id", "pg-order-1", "--json"]
         const first = yield* EsmsProcess.run(send, env)
         assert.strictEqual(first.code, 0, first.stderr)
         // The same send again: eSMS answers 124, and the record in the shared store says it is this message.

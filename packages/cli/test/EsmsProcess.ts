@@ -2,6 +2,7 @@
  * The built `esms` binary as a child process (bin/esms.js → dist/esms.cjs), with the simulator's test
  * account in its environment. Needs the build (`npx -y pnpm@10.34.9 --filter @esms-effect/cli build`).
  */
+import { assert } from "@effect/vitest"
 import { Simulator } from "@esms-effect/simulator"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -71,8 +72,26 @@ export const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => Fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-/** A campaign file of `rows` distinct recipients. */
-export const campaign = (dir: string, rows: number, name = "campaign.csv") => {
+/** `esms zalo send-image` of one photo to the test recipient, the flags a caller adds after it. */
+export const sendImage = (imageUrl = "https://cdn.example.vn/p/photo.png"): Array<string> => [
+  "zalo",
+  "send-image",
+  "--user-id",
+  "5308693166941955879",
+  "--text",
+  "Xin chào",
+  "--image-url",
+  imageUrl
+]
+
+/** A campaign file of `rows` distinct recipients; `photo` may be the simulator's real image. */
+export const campaign = (
+  dir: string,
+  rows: number,
+  name = "campaign.csv",
+  photo = "https://cdn.example.vn/p/photo.png",
+  text = "Xin chào"
+) => {
   const file = Path.join(dir, name)
   Fs.writeFileSync(
     file,
@@ -80,10 +99,18 @@ export const campaign = (dir: string, rows: number, name = "campaign.csv") => {
       "user_id,text,image_url",
       ...Array.from(
         { length: rows },
-        (_, i) =>
-          `53086931669419${String(i).padStart(5, "0")},"Xin chào, khách hàng ${i}",https://cdn.example.vn/p/photo.png`
+        (_, i) => `53086931669419${String(i).padStart(5, "0")},"${text}, khách hàng ${i}",${photo}`
       )
     ].join("\n") + "\n"
   )
   return file
 }
+
+/** Every row accepted exactly once: as many messages as rows, each RequestId once. */
+export const assertExactlyOnce = (simulator: Simulator.Service, rows: number) =>
+  Effect.gen(function*() {
+    const messages = yield* simulator.messages
+    assert.strictEqual(messages.length, rows, "one message per row")
+    assert.strictEqual(new Set(messages.map((m) => m.requestId)).size, rows, "no RequestId accepted twice")
+    assert.strictEqual(new Set(messages.map((m) => m.userId)).size, rows, "no recipient got two")
+  })

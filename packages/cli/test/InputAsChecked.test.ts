@@ -9,17 +9,9 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { run } from "./CliRunner.js"
+import { sendImage } from "./EsmsProcess.js"
 
-const base = [
-  "zalo",
-  "send-image",
-  "--user-id",
-  "5308693166941955879",
-  "--text",
-  "Xin chào",
-  "--image-url",
-  "https://cdn.example.vn/p/photo.png"
-]
+const base = sendImage()
 
 /** `args` with the value of `flag` replaced (or added). */
 const withFlag = (flag: string, value: string) => {

@@ -8,17 +8,9 @@ import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
 import { ENV, run } from "./CliRunner.js"
+import { sendImage } from "./EsmsProcess.js"
 
-const send = [
-  "zalo",
-  "send-image",
-  "--user-id",
-  "5308693166941955879",
-  "--text",
-  "Xin chào",
-  "--image-url",
-  "https://cdn.example.vn/p/photo.png"
-]
+const send = sendImage()
 
 const fieldsOf = (stdout: ReadonlyArray<string>): Array<string> =>
   JSON.parse(stdout[0]).errors.map((e: { field: string }) => e.field)

@@ -42,32 +42,63 @@ const sendBatch = (simulator: Simulator.Service, args: ReadonlyArray<string>, en
     })
   }
 }
+const exited = (child: EsmsProcess.Child) => Effect.promise(() => child.exited)
 const runToEnd = (simulator: Simulator.Service, args: ReadonlyArray<string>, env?: Record<string, string>) =>
-  Effect.promise(() => sendBatch(simulator, args, env).exited)
+  exited(sendBatch(simulator, args, env))
 
-const campaignFile = (dir: string, rows: number, photo: string, name = "campaign.csv", text = "Xin chào") => {
-  const file = Path.join(dir, name)
-  Fs.writeFileSync(
-    file,
-    [
-      "user_id,text,image_url",
-      ...Array.from(
-        { length: rows },
-        (_, i) => `53086931669419${String(i).padStart(5, "0")},"${text}, khách hàng ${i}",${photo}`
-      )
-    ].join("\n") + "\n"
-  )
-  return file
+/** A reset simulator, a temporary directory, a fresh database and a campaign file of `rows`. */
+const setup = (rows: number) =>
+  Effect.gen(function*() {
+    const simulator = yield* Simulator.Simulator
+    yield* simulator.reset
+    const dir = yield* EsmsProcess.tempDir
+    const url = yield* freshDb
+    const file = EsmsProcess.campaign(dir, rows, "campaign.csv", simulator.imageUrl("png"))
+    return { simulator, dir, url, file }
+  })
+
+/** `setup(rows)` with every answer `delay` ms after eSMS took the message; the flags of campaign `name` on it. */
+const slowCampaign = (rows: number, delay: number, name: string, flags: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const fixture = yield* setup(rows)
+    yield* fixture.simulator.injectFault(Fault.delay(delay), 1000)
+    return { ...fixture, args: ["--store", fixture.url, "--campaign", name, ...flags] }
+  })
+
+/** A worker started with `args`, once eSMS has taken `messages` messages in all. */
+const startWorker = (simulator: Simulator.Service, args: ReadonlyArray<string>, messages: number) =>
+  Effect.gen(function*() {
+    const worker = sendBatch(simulator, args)
+    yield* simulator.waitUntil((s) => s.messages.length >= messages)
+    return worker
+  })
+
+const succeeded = (out: EsmsProcess.Exited) => assert.strictEqual(out.code, 0, out.stderr)
+
+/** Exit 2 with stderr matching `rule`. */
+const usageError = (out: EsmsProcess.Exited, rule: RegExp) => {
+  assert.strictEqual(out.code, 2)
+  assert.match(out.stderr, rule)
 }
 
-/** Every row accepted exactly once: as many messages as rows, each RequestId once. */
-const assertExactlyOnce = (simulator: Simulator.Service, rows: number) =>
+/** A first worker with `first`, a second joining with `second` once eSMS took a message; both exit 0. */
+const startThenJoin = (
+  simulator: Simulator.Service,
+  first: ReadonlyArray<string>,
+  second: ReadonlyArray<string>,
+  env?: Record<string, string>
+) =>
   Effect.gen(function*() {
-    const messages = yield* simulator.messages
-    assert.strictEqual(messages.length, rows, "one message per row")
-    assert.strictEqual(new Set(messages.map((m) => m.requestId)).size, rows, "no RequestId accepted twice")
-    assert.strictEqual(new Set(messages.map((m) => m.userId)).size, rows, "no recipient got two")
+    const one = sendBatch(simulator, first)
+    yield* simulator.waitUntil((s) => s.messages.length >= 1)
+    const two = sendBatch(simulator, second, env)
+    const [a, b] = yield* Effect.promise(() => Promise.all([one.exited, two.exited]))
+    succeeded(a)
+    succeeded(b)
+    return [a, b] as const
   })
+
+const { assertExactlyOnce } = EsmsProcess
 
 const reportLines = (file: string) =>
   Fs.existsSync(file) ? Fs.readFileSync(file, "utf8").split("\n").filter((l) => l !== "").length : 0
@@ -82,18 +113,11 @@ layer(
 )("esms zalo send-batch --store postgres://… --campaign", (it) => {
   it.scoped("two workers on one campaign: each row accepted exactly once, the summary the whole campaign's", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
-      const url = yield* freshDb
       const rows = 120
-      const file = campaignFile(dir, rows, simulator.imageUrl("png"))
+      const { dir, file, simulator, url } = yield* setup(rows)
       // Answers 200 ms after eSMS took the message, 4 at a time: one worker alone would take 6 s.
       yield* simulator.injectFault(Fault.delay(200), 1000)
-      const first = sendBatch(simulator, [
-        file,
-        "--store",
-        url,
+      const args = (report: string) => [
         "--campaign",
         "spring",
         "--concurrency",
@@ -102,25 +126,13 @@ layer(
         "200",
         "--json",
         "--report",
-        Path.join(dir, "a.jsonl")
-      ])
-      yield* simulator.waitUntil((s) => s.messages.length >= 1)
+        Path.join(dir, report)
+      ]
       // The second joins from "another machine": no FILE, the store from ESMS_STORE.
-      const second = sendBatch(simulator, [
-        "--campaign",
-        "spring",
-        "--concurrency",
-        "4",
-        "--rate",
-        "200",
-        "--json",
-        "--report",
-        Path.join(dir, "b.jsonl")
-      ], { ESMS_STORE: url })
-      const [a, b] = yield* Effect.promise(() => Promise.all([first.exited, second.exited]))
-      assert.strictEqual(a.code, 0, a.stderr)
-      assert.strictEqual(b.code, 0, b.stderr)
-      for (const out of [a, b]) {
+      const both = yield* startThenJoin(simulator, [file, "--store", url, ...args("a.jsonl")], args("b.jsonl"), {
+        ESMS_STORE: url
+      })
+      for (const out of both) {
         const summary = JSON.parse(out.stdout)
         assert.strictEqual(summary.campaign, "spring")
         assert.strictEqual(summary.rows, rows)
@@ -136,24 +148,21 @@ layer(
 
   it.scoped("a worker killed with SIGKILL: the other sends its rows with the same RequestIds (124, no second message)", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
-      const url = yield* freshDb
       const rows = 80
-      const file = campaignFile(dir, rows, simulator.imageUrl("png"))
       // Every answer 300 ms after eSMS took the message: the kill leaves sends in flight.
-      yield* simulator.injectFault(Fault.delay(300), 1000)
-      const args = ["--store", url, "--campaign", "killed", "--rate", "100", "--lease", "2", "--json"]
-      const victim = sendBatch(simulator, [file, ...args])
-      yield* simulator.waitUntil((s) => s.messages.length >= 1)
-      const survivor = sendBatch(simulator, args)
-      yield* simulator.waitUntil((s) => s.messages.length >= 25)
+      const { args, file, simulator } = yield* slowCampaign(rows, 300, "killed", [
+        "--rate",
+        "100",
+        "--lease",
+        "2",
+        "--json"
+      ])
+      const victim = yield* startWorker(simulator, [file, ...args], 1)
+      const survivor = yield* startWorker(simulator, args, 25)
       victim.process.kill("SIGKILL")
-      const killed = yield* Effect.promise(() => victim.exited)
-      assert.strictEqual(killed.signal, "SIGKILL")
-      const done = yield* Effect.promise(() => survivor.exited)
-      assert.strictEqual(done.code, 0, done.stderr)
+      assert.strictEqual((yield* exited(victim)).signal, "SIGKILL")
+      const done = yield* exited(survivor)
+      succeeded(done)
       const summary = JSON.parse(done.stdout)
       assert.strictEqual(summary.accepted + summary.deduplicated, rows)
       assert.isAbove(summary.deduplicated, 0, "rows in flight at the kill came back 124: eSMS had them")
@@ -164,18 +173,11 @@ layer(
 
   it.scoped("Ctrl-C: no new send starts, the worker's claimed rows go back at once; a join finishes them", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
-      const url = yield* freshDb
       const rows = 80
-      const file = campaignFile(dir, rows, simulator.imageUrl("png"))
-      yield* simulator.injectFault(Fault.delay(300), 1000)
-      const args = ["--store", url, "--campaign", "stopped", "--rate", "100", "--json"]
-      const worker = sendBatch(simulator, [file, ...args])
-      yield* simulator.waitUntil((s) => s.messages.length >= 10)
+      const { args, file, simulator, url } = yield* slowCampaign(rows, 300, "stopped", ["--rate", "100", "--json"])
+      const worker = yield* startWorker(simulator, [file, ...args], 10)
       worker.process.kill("SIGINT")
-      const stopped = yield* Effect.promise(() => worker.exited)
+      const stopped = yield* exited(worker)
       assert.strictEqual(stopped.code, 130, stopped.stderr)
       assert.strictEqual(JSON.parse(stopped.stdout).status, "interrupted")
       const atStop = (yield* simulator.messages).length
@@ -190,8 +192,7 @@ layer(
       assert.strictEqual(counts.leased, 0, "claimed rows not started were given back")
       yield* simulator.clearFaults
       const started = Date.now()
-      const join = yield* runToEnd(simulator, args)
-      assert.strictEqual(join.code, 0, join.stderr)
+      succeeded(yield* runToEnd(simulator, args))
       // Well under the 15 s lease: nothing of the stopped worker's was left to expire.
       assert.isBelow(Date.now() - started, 12_000)
       yield* assertExactlyOnce(simulator, rows)
@@ -199,46 +200,30 @@ layer(
 
   it.scoped("the same file again is a no-op; another file under the same name exits 2 with one clear line", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
-      const url = yield* freshDb
       const rows = 10
-      const file = campaignFile(dir, rows, simulator.imageUrl("png"))
+      const { dir, file, simulator, url } = yield* setup(rows)
       const args = ["--store", url, "--campaign", "once", "--rate", "200", "--json"]
-      const first = yield* runToEnd(simulator, [file, ...args])
-      assert.strictEqual(first.code, 0, first.stderr)
+      succeeded(yield* runToEnd(simulator, [file, ...args]))
       const again = yield* runToEnd(simulator, [file, ...args])
-      assert.strictEqual(again.code, 0, again.stderr)
+      succeeded(again)
       assert.strictEqual(JSON.parse(again.stdout).accepted, rows, "the campaign's rows, not loaded twice")
       yield* assertExactlyOnce(simulator, rows)
 
-      const other = campaignFile(dir, rows, simulator.imageUrl("png"), "other.csv", "Khuyến mãi")
+      const other = EsmsProcess.campaign(dir, rows, "other.csv", simulator.imageUrl("png"), "Khuyến mãi")
       const clash = yield* runToEnd(simulator, [other, "--store", url, "--campaign", "once"])
-      assert.strictEqual(clash.code, 2)
+      usageError(clash, /--campaign.*another file/)
       assert.strictEqual(clash.stdout, "")
-      assert.include(clash.stderr, "--campaign")
-      assert.include(clash.stderr, "another file")
       assert.notInclude(clash.stderr, "    at ", "no stack trace")
       yield* assertExactlyOnce(simulator, rows)
     }))
 
   it.scoped("--rate with a PostgreSQL store is the account's total: two workers together keep it", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
-      const url = yield* freshDb
       const rows = 60
       const rate = 20
-      const file = campaignFile(dir, rows, simulator.imageUrl("png"))
+      const { file, simulator, url } = yield* setup(rows)
       const args = ["--store", url, "--campaign", "paced", "--rate", String(rate), "--json"]
-      const first = sendBatch(simulator, [file, ...args])
-      yield* simulator.waitUntil((s) => s.messages.length >= 1)
-      const second = sendBatch(simulator, args)
-      const [a, b] = yield* Effect.promise(() => Promise.all([first.exited, second.exited]))
-      assert.strictEqual(a.code, 0, a.stderr)
-      assert.strictEqual(b.code, 0, b.stderr)
+      yield* startThenJoin(simulator, [file, ...args], args)
       const at = (yield* simulator.messages).map((m) => m.acceptedAt).sort((x, y) => x - y)
       assert.strictEqual(at.length, rows)
       // Each worker at 20/s on its own would take 1.5 s for 60 rows; the shared budget takes ~3 s.
@@ -257,26 +242,16 @@ layer(
 
   it.scoped("usage: --campaign needs a PostgreSQL store, a PostgreSQL store needs --campaign; exit 2 naming it", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
-      const url = yield* freshDb
-      const file = campaignFile(dir, 3, simulator.imageUrl("png"))
-      const noStore = yield* runToEnd(simulator, [file, "--campaign", "x"])
-      assert.strictEqual(noStore.code, 2)
-      assert.match(noStore.stderr, /--campaign.*PostgreSQL store/)
-      const sqlite = yield* runToEnd(simulator, [file, "--campaign", "x", "--store", Path.join(dir, "s.sqlite")])
-      assert.strictEqual(sqlite.code, 2)
-      assert.match(sqlite.stderr, /--campaign.*PostgreSQL store/)
-      const noCampaign = yield* runToEnd(simulator, [file], { ESMS_STORE: url })
-      assert.strictEqual(noCampaign.code, 2)
-      assert.match(noCampaign.stderr, /--campaign.*required.*ESMS_STORE/)
-      const overwrite = yield* runToEnd(simulator, [file, "--store", url, "--campaign", "x", "--report", file])
-      assert.strictEqual(overwrite.code, 2)
-      assert.include(overwrite.stderr, "--report")
+      const { dir, file, simulator, url } = yield* setup(3)
+      usageError(yield* runToEnd(simulator, [file, "--campaign", "x"]), /--campaign.*PostgreSQL store/)
+      usageError(
+        yield* runToEnd(simulator, [file, "--campaign", "x", "--store", Path.join(dir, "s.sqlite")]),
+        /--campaign.*PostgreSQL store/
+      )
+      usageError(yield* runToEnd(simulator, [file], { ESMS_STORE: url }), /--campaign.*required.*ESMS_STORE/)
+      usageError(yield* runToEnd(simulator, [file, "--store", url, "--campaign", "x", "--report", file]), /--report/)
       assert.isTrue(Fs.readFileSync(file, "utf8").startsWith("user_id,text,image_url"), "the input is intact")
-      const noFile = yield* runToEnd(simulator, ["--store", url])
-      assert.strictEqual(noFile.code, 2)
+      assert.strictEqual((yield* runToEnd(simulator, ["--store", url])).code, 2)
       const unknown = yield* runToEnd(simulator, ["--store", url, "--campaign", "nobody", "--json"])
       assert.strictEqual(unknown.code, 2)
       assert.include(unknown.stdout, "--campaign")
@@ -285,26 +260,22 @@ layer(
       const wrong = new URL(url)
       wrong.password = "wrong-" + pg!.password
       const refused = yield* runToEnd(simulator, ["--store", wrong.toString(), "--campaign", "x"])
-      assert.strictEqual(refused.code, 2)
-      assert.include(refused.stderr, "--store")
+      usageError(refused, /--store/)
       assert.include(refused.stderr, "***")
       assert.strictEqual((yield* simulator.messages).length, 0, "nothing sent")
     }))
 
   it.scoped("the database goes away mid-run: the worker stops with exit 4 and one line, the password masked", () =>
     Effect.gen(function*() {
-      const simulator = yield* Simulator.Simulator
-      yield* simulator.reset
-      const dir = yield* EsmsProcess.tempDir
+      const { file, simulator } = yield* setup(200)
       // A server of its own, stopped under the worker.
       const own = yield* Effect.promise(() => PgServer.start())
       const url = yield* Effect.promise(() => PgServer.createDatabase(own.url, "gone"))
-      const file = campaignFile(dir, 200, simulator.imageUrl("png"))
       yield* simulator.injectFault(Fault.delay(100), 1000)
       const worker = sendBatch(simulator, [file, "--store", url, "--campaign", "gone", "--rate", "50"])
       yield* simulator.waitUntil((s) => s.messages.length >= 10)
       yield* Effect.promise(() => own.stop())
-      const ended = yield* Effect.promise(() => worker.exited)
+      const ended = yield* exited(worker)
       assert.strictEqual(ended.code, 4, ended.stderr)
       assert.include(ended.stderr, "stopped answering")
       assert.include(ended.stderr, "***")

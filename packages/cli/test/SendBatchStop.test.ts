@@ -10,19 +10,10 @@ import { Journal } from "@esms-effect/store"
 import * as Effect from "effect/Effect"
 import * as Fs from "node:fs"
 import * as Path from "node:path"
-import { campaign, envFor, run, spawn, tempDir } from "./EsmsProcess.js"
+import { assertExactlyOnce, campaign, envFor, run, spawn, tempDir } from "./EsmsProcess.js"
 
 const journalCounts = (file: string) =>
   Effect.orDie(Effect.flatMap(Journal.Journal, (j) => j.counts).pipe(Effect.provide(Journal.layerSqlite(file))))
-
-/** Every row accepted exactly once: as many messages as rows, each RequestId once. */
-const assertExactlyOnce = (simulator: Simulator.Service, rows: number) =>
-  Effect.gen(function*() {
-    const messages = yield* simulator.messages
-    assert.strictEqual(messages.length, rows, "one message per row")
-    assert.strictEqual(new Set(messages.map((m) => m.requestId)).size, rows, "no RequestId accepted twice")
-    assert.strictEqual(new Set(messages.map((m) => m.userId)).size, rows, "no recipient got two")
-  })
 
 const batch = (simulator: Simulator.Service, args: ReadonlyArray<string>) =>
   spawn(["zalo", "send-batch", "--no-check-image", ...args], envFor(simulator.baseUrl))

@@ -7,36 +7,18 @@ import { describe, expect, layer } from "@effect/vitest"
 import type { Images } from "@esms-effect/simulator"
 import { Simulator } from "@esms-effect/simulator"
 import * as Effect from "effect/Effect"
-import * as Redacted from "effect/Redacted"
 import { run } from "./CliRunner.js"
-
-const account = Simulator.defaultAccount
-const plain = (value: string | Redacted.Redacted<string>) => Redacted.isRedacted(value) ? Redacted.value(value) : value
+import * as EsmsProcess from "./EsmsProcess.js"
 
 const sendImage = (name: Images.Name, extra: ReadonlyArray<string> = []) =>
-  Effect.flatMap(Simulator.Simulator, (simulator) =>
-    run(
-      [
-        "zalo",
-        "send-image",
-        "--user-id",
-        "5308693166941955879",
-        "--text",
-        "Xin chào",
-        "--image-url",
-        simulator.imageUrl(name),
-        ...extra
-      ],
-      {
-        env: {
-          ESMS_API_KEY: plain(account.apiKey),
-          ESMS_SECRET_KEY: plain(account.secretKey),
-          ESMS_OAID: account.oaids[0].oaid,
-          ESMS_BASE_URL: simulator.baseUrl
-        },
+  Effect.flatMap(
+    Simulator.Simulator,
+    (simulator) =>
+      run([...EsmsProcess.sendImage(simulator.imageUrl(name)), ...extra], {
+        env: EsmsProcess.envFor(simulator.baseUrl),
         http: NodeHttpClient.layerUndici
-      }
-    ))
+      })
+  )
 
 const counts = Effect.gen(function*() {
   const simulator = yield* Simulator.Simulator

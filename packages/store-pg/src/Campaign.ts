@@ -12,7 +12,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
-import type { Journal } from "@esms-effect/store"
+import { Journal } from "@esms-effect/store"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -401,7 +401,7 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
         const chunk = rows.slice(i, i + LOAD_CHUNK).map((row) => ({
           campaign: name,
           line: row.line,
-          request_id: `esms-${id}-${row.line}`,
+          request_id: Journal.requestIdOf(id, row.line),
           data: JSON.stringify(row.data ?? null)
         }))
         yield* sql`INSERT INTO esms_campaign_rows ${sql.insert(chunk)}`

@@ -16,30 +16,6 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import { randomBytes } from "node:crypto"
 
-interface Row {
-  readonly line: number
-  readonly request_id: string
-  readonly fingerprint: string
-  readonly state: Journal.State
-  readonly tag: string | null
-  readonly code: string | null
-  readonly sms_id: string | null
-  readonly detail: string | null
-  readonly updated_at: string | number
-}
-
-const toEntry = (row: Row): Journal.Entry => ({
-  line: row.line,
-  requestId: row.request_id,
-  fingerprint: row.fingerprint,
-  state: row.state,
-  tag: row.tag ?? undefined,
-  code: row.code ?? undefined,
-  smsId: row.sms_id ?? undefined,
-  detail: row.detail ?? undefined,
-  updatedAt: new Date(Number(row.updated_at))
-})
-
 /**
  * The journal named `name` (created on first use) on the SQL client in context, locked for this run:
  * a second run of the same name is refused with `JournalUnusable` ("in use") while this one holds it.
@@ -73,8 +49,8 @@ export const make = (
     const batchId = batch.id
 
     const get = (line: number) =>
-      sql<Row>`SELECT * FROM esms_journal_rows WHERE batch = ${name} AND line = ${line}`.pipe(
-        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toEntry))
+      sql<Journal.Row>`SELECT * FROM esms_journal_rows WHERE batch = ${name} AND line = ${line}`.pipe(
+        Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), Journal.entryFromRow))
       )
 
     const inFlight = (line: number, requestId: string, fingerprint: string) =>
@@ -122,14 +98,14 @@ export const make = (
     )
 
     const inState = (state: Journal.State) =>
-      sql<Row>`SELECT * FROM esms_journal_rows WHERE batch = ${name} AND state = ${state} ORDER BY line`.pipe(
-        Effect.map((rows) => rows.map(toEntry))
+      sql<Journal.Row>`SELECT * FROM esms_journal_rows WHERE batch = ${name} AND state = ${state} ORDER BY line`.pipe(
+        Effect.map((rows) => rows.map(Journal.entryFromRow))
       )
 
     return Journal.Journal.of({
       batchId,
       isNew: created.length > 0,
-      requestIdFor: (line) => `esms-${batchId}-${line}`,
+      requestIdFor: (line) => Journal.requestIdOf(batchId, line),
       get,
       inFlight,
       settle,

@@ -171,7 +171,13 @@ export interface Service {
  */
 export class Journal extends Context.Tag("@esms-effect/store/Journal")<Journal, Service>() {}
 
-interface Row {
+/**
+ * A journal row as SQL hands it back (PostgreSQL hands a BIGINT back as a string).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Row {
   readonly line: number
   readonly request_id: string
   readonly fingerprint: string
@@ -180,10 +186,16 @@ interface Row {
   readonly code: string | null
   readonly sms_id: string | null
   readonly detail: string | null
-  readonly updated_at: number
+  readonly updated_at: number | string
 }
 
-const toEntry = (row: Row): Entry => ({
+/**
+ * The {@link Entry} of a journal row: the one mapping for every dialect's journal.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const entryFromRow = (row: Row): Entry => ({
   line: row.line,
   requestId: row.request_id,
   fingerprint: row.fingerprint,
@@ -192,8 +204,17 @@ const toEntry = (row: Row): Entry => ({
   code: row.code ?? undefined,
   smsId: row.sms_id ?? undefined,
   detail: row.detail ?? undefined,
-  updatedAt: new Date(row.updated_at)
+  updatedAt: new Date(Number(row.updated_at))
 })
+
+/**
+ * The RequestId of line `line` of batch `batchId`: `esms-<batchId>-<line>`, the one format of every
+ * journal and campaign (unique per batch, the same on every re-run).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const requestIdOf = (batchId: string, line: number): string => `esms-${batchId}-${line}`
 
 /**
  * The journal's schema, one migration per change (recorded in `journal_migrations`). The first is the
@@ -241,7 +262,7 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
 
   const get = (line: number) =>
     sql<Row>`SELECT * FROM journal_rows WHERE line = ${line}`.pipe(
-      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), toEntry))
+      Effect.map((rows) => Option.map(Option.fromNullable(rows[0]), entryFromRow))
     )
 
   const inFlight = (line: number, requestId: string, fingerprint: string) =>
@@ -288,13 +309,13 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
 
   const inState = (state: State) =>
     sql<Row>`SELECT * FROM journal_rows WHERE state = ${state} ORDER BY line`.pipe(
-      Effect.map((rows) => rows.map(toEntry))
+      Effect.map((rows) => rows.map(entryFromRow))
     )
 
   return Journal.of({
     batchId,
     isNew: created.length > 0,
-    requestIdFor: (line) => `esms-${batchId}-${line}`,
+    requestIdFor: (line) => requestIdOf(batchId, line),
     get,
     inFlight,
     settle,

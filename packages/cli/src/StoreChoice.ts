@@ -5,7 +5,9 @@
  *
  * @since 0.2.0
  */
+import type * as SqlClient from "@effect/sql/SqlClient"
 import { DeliveryReports, SentRequests } from "@esms-effect/store"
+import type * as StorePg from "@esms-effect/store-pg"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -61,6 +63,19 @@ export interface StoreUnavailable {
 /** How opening the SQLite store fails (a `SqlError`, a `ConfigError`). @since 0.2.0 */
 export type SqliteFailure = Layer.Layer.Error<ReturnType<typeof DeliveryReports.layerSqlite>>
 
+// store-pg (and the `pg` driver) load only when a URL is chosen: a SQLite user's start-up does not pay
+// for them. `pick` chooses the layer of store-pg to run on the database at `url`.
+const onPostgres = <A, E>(
+  url: Redacted.Redacted<string>,
+  pick: (pg: typeof StorePg) => Layer.Layer<A, E, SqlClient.SqlClient>
+): Layer.Layer<A, E | StoreUnavailable> =>
+  Layer.unwrapEffect(
+    Effect.map(
+      Effect.promise(() => import("@esms-effect/store-pg")),
+      (pg) => pick(pg).pipe(Layer.provide(pg.PgStore.layer(url)))
+    )
+  )
+
 /**
  * The `DeliveryReports` of the chosen store. store-pg (and the `pg` driver) load only when a URL is
  * chosen: a SQLite user's start-up does not pay for them.
@@ -73,12 +88,7 @@ export const deliveryReports = (
 ): Layer.Layer<DeliveryReports.DeliveryReports, SqliteFailure | StoreUnavailable> =>
   choice._tag === "Sqlite"
     ? DeliveryReports.layerSqlite(choice.file)
-    : Layer.unwrapEffect(
-      Effect.map(
-        Effect.promise(() => import("@esms-effect/store-pg")),
-        ({ PgDeliveryReports, PgStore }) => PgDeliveryReports.layer.pipe(Layer.provide(PgStore.layer(choice.url)))
-      )
-    )
+    : onPostgres(choice.url, (pg) => pg.PgDeliveryReports.layer)
 
 /**
  * The `SentRequests` (what each RequestId carried) of the chosen store.
@@ -91,9 +101,4 @@ export const sentRequests = (
 ): Layer.Layer<SentRequests.SentRequests, SqliteFailure | StoreUnavailable> =>
   choice._tag === "Sqlite"
     ? SentRequests.layerSqlite(choice.file)
-    : Layer.unwrapEffect(
-      Effect.map(
-        Effect.promise(() => import("@esms-effect/store-pg")),
-        ({ PgSentRequests, PgStore }) => PgSentRequests.layer.pipe(Layer.provide(PgStore.layer(choice.url)))
-      )
-    )
+    : onPostgres(choice.url, (pg) => pg.PgSentRequests.layer)

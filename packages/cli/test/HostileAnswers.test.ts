@@ -14,6 +14,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import * as CallbacksCommand from "../src/CallbacksCommand.js"
 import { ENV, run } from "./CliRunner.js"
+import * as EsmsProcess from "./EsmsProcess.js"
 import * as HostileServer from "./HostileServer.js"
 
 /** The hostile server of the process tests, for the life of the scope: `handler` writes every answer. */
@@ -34,19 +35,7 @@ const ATTACK = "\u001b[2J\u001b]0;pwned\u0007\r\u001b[32mAccepted — SMSID fake
 // eslint-disable-next-line no-control-regex
 const CONTROLS = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/
 
-const send = [
-  "zalo",
-  "send-image",
-  "--no-check-image",
-  "--user-id",
-  "5308693166941955879",
-  "--text",
-  "Xin chào",
-  "--image-url",
-  "https://cdn.example.vn/p/photo.png",
-  "--request-id",
-  "hostile-1"
-]
+const send = [...EsmsProcess.sendImage(), "--no-check-image", "--request-id", "hostile-1"]
 
 const esms = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   run(args, { env: { ...ENV, ...env }, http: NodeEsmsClient.layerHttpClient() })

@@ -6,6 +6,7 @@ import { afterEach, assert, describe, it } from "@effect/vitest"
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import * as EsmsProcess from "./EsmsProcess.js"
 import * as HostileServer from "./HostileServer.js"
 
 const KEYS = {
@@ -14,20 +15,7 @@ const KEYS = {
   ESMS_OAID: "4097311281936189049"
 }
 
-const sendImage = [
-  "zalo",
-  "send-image",
-  "--no-check-image",
-  "--user-id",
-  "5308693166941955879",
-  "--text",
-  "Xin chào",
-  "--image-url",
-  "https://cdn.example.vn/p/photo.png",
-  "--request-id",
-  "proc-1",
-  "--json"
-]
+const sendImage = [...EsmsProcess.sendImage(), "--no-check-image", "--request-id", "proc-1", "--json"]
 
 let server: HostileServer.Server | undefined
 afterEach(async () => {

@@ -15,6 +15,7 @@ import { RateLimiter } from "@esms-effect/http-client"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
@@ -47,6 +48,29 @@ export const SAFETY = 0.05
 export const LATE_MS = 10
 
 /**
+ * A taker that wakes up more than this after its slot (a busy event loop, a GC pause) does not start: it
+ * books another slot. Why 25: with starts at most `B` ms after their slots, a second holds the slots of
+ * `1000 + B` ms; spaced `1000 / perSecond × (1 + SAFETY)`, that stays within `perSecond` while
+ * `B < 1000 × SAFETY` = 50 ms. Half of that slack goes to the wake, half is left for the way from the
+ * permit to the request's arrival (the journal's write, the HTTP request).
+ *
+ * @since 0.2.0
+ */
+export const WAKE_LATE_MS = (1000 * SAFETY) / 2
+
+/**
+ * Slots booked and never used because they came too late (their booking's answer, or the taker's wake
+ * after it): each such taker booked another. Tagged with `account`.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const wastedSlots: Metric.Metric.Counter<number> = Metric.counter("esms_rate_wasted_slots", {
+  description: "rate slots booked and not used because they came too late",
+  incremental: true
+})
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -76,6 +100,7 @@ export const make = (
     // (a loaded host, another zone) does not make every slot late when it comes back (each one discarded
     // and booked again: no permit at all once bookings are slower than the rate).
     const lead = yield* Ref.make(0)
+    const wasted = Metric.tagged(wastedSlots, "account", options.account)
     // Books the next slot, at least `ahead` ms from now; answers how long until it, as the database saw it.
     const book = (ahead: number) =>
       sql<{ wait_ms: number }>`WITH now AS (SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
@@ -96,7 +121,10 @@ export const make = (
         const wait = row?.wait_ms ?? 0
         // The database booked somewhere in the round trip: if at its start, this slot is `trip - wait`
         // ms gone already; too late, a new one. If at its end, it is `wait` ms ahead: never start sooner.
-        if (wait - trip < -LATE_MS) continue
+        if (wait - trip < -LATE_MS) {
+          yield* Metric.increment(wasted)
+          continue
+        }
         if (wait > 0) yield* Effect.sleep(wait)
         return
       }

@@ -5,15 +5,16 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import type { RateLimiter } from "@esms-effect/http-client"
+import { RateLimiter as RateLimiterTag } from "@esms-effect/http-client"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Scope from "effect/Scope"
-import { RateLimiter as RateLimiterTag } from "@esms-effect/http-client"
+import * as Net from "node:net"
 import * as PgRateLimiter from "../src/PgRateLimiter.js"
 import { freshUrl, store } from "./Db.js"
 import { busiestWithin, countUpdates, limiter, measure, previousLimiter, stall, take } from "./Limiters.js"
@@ -27,7 +28,10 @@ type Make = (
 ) => Effect.Effect<RateLimiter.Service, never, Scope.Scope>
 
 /** `takers` fibers take `permits` permits at `perSecond` from one limiter of `make`: what it cost. */
-const campaign = (make: Make, options: { readonly permits: number; readonly takers: number; readonly perSecond: number }) =>
+const campaign = (
+  make: Make,
+  options: { readonly permits: number; readonly takers: number; readonly perSecond: number }
+) =>
   Effect.gen(function*() {
     const url = yield* freshUrl("batch")
     const updates = yield* countUpdates(url)
@@ -44,6 +48,42 @@ const campaign = (make: Make, options: { readonly permits: number; readonly take
       ...measure(times),
       updates: (yield* updates) - updatesBefore,
       wasted: (yield* wasted(account)) - wastedBefore
+    }
+  })
+
+/** A loopback proxy to the database that can be cut (every connection dropped, new ones refused) and restored. */
+const cuttableProxy = (url: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const direct = new URL(Redacted.value(url))
+    const port = Number(direct.port)
+    const sockets = new Set<Net.Socket>()
+    let cut = false
+    const server = yield* Effect.acquireRelease(
+      Effect.async<Net.Server>((resume) => {
+        const server = Net.createServer((client) => {
+          if (cut) return client.destroy()
+          const upstream = Net.connect(port, "127.0.0.1")
+          for (const socket of [client, upstream]) {
+            sockets.add(socket)
+            socket.on("close", () => sockets.delete(socket))
+            socket.on("error", () => undefined)
+          }
+          client.pipe(upstream).pipe(client)
+          client.on("close", () => upstream.destroy())
+          upstream.on("close", () => client.destroy())
+        })
+        server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+      }),
+      (server) => Effect.sync(() => server.close())
+    )
+    direct.port = String((server.address() as Net.AddressInfo).port)
+    return {
+      url: Redacted.make(direct.toString()),
+      cut: Effect.sync(() => {
+        cut = true
+        for (const socket of sockets) socket.destroy()
+      }),
+      restore: Effect.sync(() => void (cut = false))
     }
   })
 
@@ -92,7 +132,9 @@ describe("PgRateLimiter with many takers in one process", () => {
         const bunched = busiestWithin(times, 2)
         const late = (yield* wasted(account)) - wastedBefore
         console.log(
-          `PgRateLimiter, 2 stalls of 100 ms at 200/s: ${times.length} permits, ${rate.toFixed(1)}/s, busiest second ${busiest}, ` +
+          `PgRateLimiter, 2 stalls of 100 ms at 200/s: ${times.length} permits, ${
+            rate.toFixed(1)
+          }/s, busiest second ${busiest}, ` +
             `most within 2 ms ${bunched}, ${late} slots wasted`
         )
         assert.strictEqual(times.length, 720)
@@ -114,17 +156,26 @@ describe("PgRateLimiter with many takers in one process", () => {
         const times: Array<number> = []
         // 8 takers that are interrupted after 500 ms: queued, in a booking, or asleep until their slot.
         const doomed = yield* Effect.forkAll(
-          Array.from({ length: 8 }, () => Effect.forever(Effect.zipRight(l.take, Effect.sync(() => times.push(Date.now())))))
+          Array.from({ length: 8 }, () =>
+            Effect.forever(Effect.zipRight(l.take, Effect.sync(() => times.push(Date.now())))))
         )
         const rest = yield* Effect.fork(take([l], { permits: 100, concurrency: 8 }))
         yield* Effect.sleep("500 millis")
         yield* Fiber.interrupt(doomed)
         const restTimes = yield* Fiber.join(rest)
         // And one more, alone, after them.
-        yield* Effect.timeoutFail(l.take, { duration: "2 seconds", onTimeout: () => new Error("no permit after") })
+        yield* Effect.timeoutFail(l.take, {
+          duration: "2 seconds",
+          onTimeout: () =>
+            new Error("no permit after")
+        })
         const all = [...times, ...restTimes]
         const { busiest, rate } = measure(all)
-        console.log(`PgRateLimiter, 8 of 16 takers interrupted: ${all.length} permits, ${rate.toFixed(1)}/s, busiest second ${busiest}`)
+        console.log(
+          `PgRateLimiter, 8 of 16 takers interrupted: ${all.length} permits, ${
+            rate.toFixed(1)
+          }/s, busiest second ${busiest}`
+        )
         assert.strictEqual(restTimes.length, 100)
         assert.isAtMost(busiest, 50)
         assert.isAtLeast(measure(restTimes).rate, 40, "the rest go on near 50/s")
@@ -169,11 +220,67 @@ describe("PgRateLimiter with many takers in one process", () => {
         const times = yield* take(limiters, { permits: 150, concurrency: 8 })
         const elapsed = (Date.now() - start) / 1000
         const { busiest, rate } = measure(times)
-        console.log(`PgRateLimiter, previous + current at 100/s: ${times.length} permits, ${rate.toFixed(1)}/s, busiest second ${busiest}`)
+        console.log(
+          `PgRateLimiter, previous + current at 100/s: ${times.length} permits, ${
+            rate.toFixed(1)
+          }/s, busiest second ${busiest}`
+        )
         assert.strictEqual(times.length, 300)
         assert.isAtMost(busiest, 100)
         assert.isAtLeast(elapsed, 2.7, "one budget: 300 permits at 100/s take ~3 s")
       }),
     { timeout: 30_000 }
+  )
+  it.scopedLive(
+    "a lone taker at a low rate gets its permit after one round trip, not after a batch's wait",
+    () =>
+      Effect.gen(function*() {
+        const url = yield* freshUrl("lone")
+        const l = yield* orDie(limiter(url, { account: "lone-account", perSecond: 10 }))
+        const durations: Array<number> = []
+        for (let i = 0; i < 10; i++) {
+          // Slower than the rate: its slot is free each time.
+          yield* Effect.sleep("150 millis")
+          const start = Date.now()
+          yield* l.take
+          durations.push(Date.now() - start)
+        }
+        const sorted = [...durations].sort((a, b) => a - b)
+        console.log(`PgRateLimiter, a lone taker at 10/s: each take ${sorted.join(", ")} ms`)
+        // A slot is 105 ms at 10/s: a take that waited for a slot, or for others to book with, takes that long.
+        assert.isAtMost(sorted[5]!, 30, "the median take: a round trip and the lead (one more)")
+      }),
+    { timeout: 30_000 }
+  )
+
+  it.scopedLive(
+    "the database unreachable for 1.5 s: the takers wait (no permit once the booked slots are used), then go on at the rate",
+    () =>
+      Effect.gen(function*() {
+        const proxy = yield* cuttableProxy(yield* freshUrl("outage"))
+        const l = yield* orDie(limiter(proxy.url, { account: "outage-account", perSecond: 100 }))
+        const outage = yield* Effect.fork(
+          Effect.sleep("1 second").pipe(
+            Effect.zipRight(Effect.clockWith((clock) => clock.currentTimeMillis)),
+            Effect.tap(() => proxy.cut),
+            Effect.zipLeft(Effect.sleep("1500 millis")),
+            Effect.tap(() => proxy.restore),
+            Effect.map((cutAt) => [cutAt, cutAt + 1500] as const)
+          )
+        )
+        const times = yield* take([l], { permits: 400, concurrency: 16, timeout: "20 seconds" })
+        const [cutAt, restoredAt] = yield* Fiber.join(outage)
+        // Slots booked before the cut (at most BATCH_MS of them, a round trip ahead) may still start.
+        const during = times.filter((t) => t > cutAt + 400 && t < restoredAt).length
+        const { busiest, rate } = measure(times)
+        console.log(
+          `PgRateLimiter, 1.5 s without the database at 100/s: ${times.length} permits, ${during} during the outage, ` +
+            `${rate.toFixed(1)}/s, busiest second ${busiest}`
+        )
+        assert.strictEqual(times.length, 400, "every permit once the database is back")
+        assert.strictEqual(during, 0, "no permit without the database")
+        assert.isAtMost(busiest, 100)
+      }),
+    { timeout: 40_000 }
   )
 })

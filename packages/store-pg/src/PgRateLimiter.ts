@@ -1,9 +1,10 @@
 /**
  * One TPS budget per eSMS account, across processes and machines: a `RateLimiter` (of
  * `@esms-effect/http-client`) whose permits come from one row per account in PostgreSQL, updated
- * atomically. The row holds the time of the account's next free slot (the database's clock); each
- * `take` books the next slot in one `UPDATE … RETURNING` (the row lock orders concurrent takers) and
- * waits until it. No process can take a slot another holds, so N replicas keep one rate together.
+ * atomically. The row holds the time of the account's next free slot (the database's clock); the takers
+ * waiting in one process book their next slots together in one `UPDATE … RETURNING` (the row lock orders
+ * the processes) and each waits until its own. No process can take a slot another holds, so N replicas
+ * keep one rate together; a taker that wakes too late for its slot books another instead of bunching.
  *
  * The row is keyed by a hash of the account's API key (never the key itself).
  *
@@ -13,11 +14,15 @@ import * as SqlClient from "@effect/sql/SqlClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import { RateLimiter } from "@esms-effect/http-client"
 import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
+import * as Queue from "effect/Queue"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import { createHash } from "node:crypto"
 
 /**
@@ -47,6 +52,29 @@ export const SAFETY = 0.05
 export const LATE_MS = 10
 
 /**
+ * A taker that wakes up more than this after its slot (a busy event loop, a GC pause) does not start: it
+ * books another slot. Why 25: with starts at most `B` ms after their slots, a second holds the slots of
+ * `1000 + B` ms; spaced `1000 / perSecond × (1 + SAFETY)`, that stays within `perSecond` while
+ * `B < 1000 × SAFETY` = 50 ms. Half of that slack goes to the wake, half is left for the way from the
+ * permit to the request's arrival (the journal's write, the HTTP request).
+ *
+ * @since 0.2.0
+ */
+export const WAKE_LATE_MS = (1000 * SAFETY) / 2
+
+/**
+ * Slots booked and never used because they came too late (their booking's answer, or the taker's wake
+ * after it): each such taker booked another. Tagged with `account`.
+ *
+ * @since 0.2.0
+ * @category metrics
+ */
+export const wastedSlots: Metric.Metric.Counter<number> = Metric.counter("esms_rate_wasted_slots", {
+  description: "rate slots booked and not used because they came too late",
+  incremental: true
+})
+
+/**
  * @since 0.1.0
  * @category models
  */
@@ -57,55 +85,141 @@ export interface Options {
   readonly perSecond: number
 }
 
+/** A batch books at most this many ms of slots: one process never holds the row's next second alone. */
+const BATCH_MS = 250
+
+/**
+ * The booking for the next batch starts this long (plus one round trip) before the process's booked slots
+ * run out: long enough for a late wake of the booking fiber, so the row is not left idle between batches.
+ */
+const REFILL_MS = 50
+
+/**
+ * At most this many bookings of one process in flight: a taker that comes while one is (a slow round trip)
+ * need not wait for its answer, and the takers that come while all are share the next.
+ */
+const IN_FLIGHT = 4
+
 /**
  * The limiter on the SQL client in context (the schema made by `PgStore.layer`). When the database is
  * unreachable, `take` waits and tries again (backing off up to 2 s): sends pause, never run unpaced.
+ *
+ * The takers of one process wait in a queue; one fiber (ended with the scope) books the slots of all those
+ * waiting in one `UPDATE` — `k` consecutive slots, as `k` bookings of one would, so processes of an older
+ * version on the same row never share a slot with this one — and hands each taker its own. While this
+ * process still holds slots ahead it waits to book, until they are about to run out: the takers that come
+ * meanwhile share the booking, and none of them could have had an earlier slot anyway.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (
   options: Options
-): Effect.Effect<RateLimiter.Service, SqlError.SqlError, SqlClient.SqlClient> =>
+): Effect.Effect<RateLimiter.Service, SqlError.SqlError, SqlClient.SqlClient | Scope.Scope> =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const interval = (1000 / options.perSecond) * (1 + SAFETY)
+    const batchMax = Math.max(1, Math.floor(BATCH_MS / interval))
+    const wasted = Metric.tagged(wastedSlots, "account", options.account)
     yield* sql`INSERT INTO esms_rate_buckets (account, next_slot) VALUES (${options.account}, 0)
       ON CONFLICT (account) DO NOTHING`
-    // The last booking's round trip: the next books at least that far ahead, so that a slow round trip
-    // (a loaded host, another zone) does not make every slot late when it comes back (each one discarded
-    // and booked again: no permit at all once bookings are slower than the rate).
-    const lead = yield* Ref.make(0)
-    // Books the next slot, at least `ahead` ms from now; answers how long until it, as the database saw it.
-    const book = (ahead: number) =>
-      sql<{ wait_ms: number }>`WITH now AS (SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
-      UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms + ${ahead}) + ${interval}
-      FROM now WHERE b.account = ${options.account}
-      RETURNING (GREATEST(b.next_slot, now.ms + ${ahead}) - ${interval} - now.ms)::float8 AS wait_ms`.pipe(
+    // Books `k` slots, the first at least `ahead` ms from now; how long until the first, as the database saw it.
+    const book = (k: number, ahead: number) =>
+      Effect.gen(function*() {
+        const sent = yield* Clock.currentTimeMillis
+        const [row] = yield* sql<{ wait_ms: number }>`WITH now AS (
+          SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
+        UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms + ${ahead}) + ${k * interval}
+        FROM now WHERE b.account = ${options.account}
+        RETURNING (b.next_slot - ${k * interval} - now.ms)::float8 AS wait_ms`
+        const received = yield* Clock.currentTimeMillis
+        return { sent, received, wait: row?.wait_ms ?? 0 }
+      }).pipe(
         Effect.retry(
           Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
         ),
         Effect.orDie
       )
+    // Each waiting taker: the local time of its slot, once booked.
+    const queue = yield* Queue.unbounded<Deferred.Deferred<number>>()
+    // The takers the booking fiber holds before it hands them to a booking.
+    const held = yield* Ref.make<ReadonlyArray<Deferred.Deferred<number>>>([])
+    // The last booking's round trip: the next books at least that far ahead, so that a slow round trip
+    // (a loaded host, another zone) does not make every slot late when it comes back (each one discarded
+    // and booked again: no permit at all once bookings are slower than the rate).
+    const lead = yield* Ref.make(0)
+    // Where this process's booked slots end (local ms), bookings in flight counted: none gives a slot sooner.
+    const horizon = yield* Ref.make(0)
+    const inFlight = yield* Effect.makeSemaphore(IN_FLIGHT)
+    const scope = yield* Effect.scope
+    const pending = (takers: ReadonlyArray<Deferred.Deferred<number>>) =>
+      Effect.filter(takers, (taker) => Effect.negate(Deferred.isDone(taker)))
+    const interrupt = (takers: ReadonlyArray<Deferred.Deferred<number>>) =>
+      Effect.forEach(takers, (taker) => Deferred.interrupt(taker), { discard: true })
+    // One booking for `batch`: each taker gets its own slot of it, or goes back to the queue.
+    const settle = (batch: ReadonlyArray<Deferred.Deferred<number>>) =>
+      Effect.gen(function*() {
+        const { received, sent, wait } = yield* book(batch.length, yield* Ref.get(lead))
+        const trip = received - sent
+        yield* Ref.set(lead, Math.min(trip, 1000))
+        yield* Ref.update(horizon, (h) => Math.max(h, received + wait + batch.length * interval))
+        let unused = 0
+        const again: Array<Deferred.Deferred<number>> = []
+        for (const [i, taker] of batch.entries()) {
+          const slot = wait + i * interval
+          // The database booked somewhere in the round trip: if at its start, this slot is `trip - slot` ms
+          // gone already; too late, a new one. If at its end, it is `slot` ms ahead: never start sooner.
+          // A taker interrupted meanwhile: its slot goes unused, never to another taker.
+          const late = slot - trip < -LATE_MS
+          if (late) again.push(taker)
+          if (late || !(yield* Deferred.succeed(taker, received + slot))) unused++
+        }
+        yield* Metric.incrementBy(wasted, unused)
+        yield* Queue.offerAll(queue, yield* pending(again))
+      }).pipe(Effect.onInterrupt(() => interrupt(batch)), Effect.ensuring(inFlight.release(1)))
+    const booking = Effect.gen(function*() {
+      yield* inFlight.take(1)
+      yield* Ref.set(held, [yield* Queue.take(queue)])
+      // Booking before this process's slots run out gives no taker an earlier slot: wait for more takers.
+      const now = yield* Clock.currentTimeMillis
+      const idle = (yield* Ref.get(horizon)) - (yield* Ref.get(lead)) - REFILL_MS - now
+      if (idle > 0) yield* Effect.sleep(idle)
+      const more = yield* Queue.takeUpTo(queue, batchMax - 1)
+      const batch = yield* pending(yield* Ref.updateAndGet(held, (first) => [...first, ...more]))
+      if (batch.length === 0) return yield* inFlight.release(1)
+      // Its slots will most likely follow those booked already, or come `lead` from now.
+      const start = Math.max(yield* Ref.get(horizon), (yield* Clock.currentTimeMillis) + (yield* Ref.get(lead)))
+      yield* Ref.set(horizon, start + batch.length * interval)
+      yield* Effect.forkIn(settle(batch), scope)
+      yield* Ref.set(held, [])
+    })
+    // Takers still waiting when the scope closes are interrupted, as are those that come after.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        const queued = yield* Queue.takeAll(queue)
+        yield* Queue.shutdown(queue)
+        yield* interrupt([...(yield* Ref.get(held)), ...queued])
+      })
+    )
+    yield* Effect.forkIn(Effect.forever(booking), scope)
     const take: Effect.Effect<void> = Effect.gen(function*() {
       while (true) {
-        const sent = yield* Clock.currentTimeMillis
-        const [row] = yield* book(yield* Ref.get(lead))
-        const trip = (yield* Clock.currentTimeMillis) - sent
-        yield* Ref.set(lead, Math.min(trip, 1000))
-        const wait = row?.wait_ms ?? 0
-        // The database booked somewhere in the round trip: if at its start, this slot is `trip - wait`
-        // ms gone already; too late, a new one. If at its end, it is `wait` ms ahead: never start sooner.
-        if (wait - trip < -LATE_MS) continue
-        if (wait > 0) yield* Effect.sleep(wait)
-        return
+        const taker = yield* Deferred.make<number>()
+        yield* Queue.offer(queue, taker)
+        const slot = yield* Deferred.await(taker).pipe(Effect.onInterrupt(() => Deferred.interrupt(taker)))
+        const now = yield* Clock.currentTimeMillis
+        if (slot > now) yield* Effect.sleep(slot - now)
+        // Woken too late (a busy event loop): starting now would bunch with the slots after it.
+        if ((yield* Clock.currentTimeMillis) - slot <= WAKE_LATE_MS) return
+        yield* Metric.increment(wasted)
       }
     })
     return RateLimiter.RateLimiter.of({ take })
   })
 
 /**
- * The `RateLimiter` for one account on the SQL client in context; provide `PgStore.layer`.
+ * The `RateLimiter` for one account on the SQL client in context; provide `PgStore.layer`. Its booking
+ * fiber lives as long as the layer.
  *
  * @since 0.1.0
  * @category layers
@@ -113,4 +227,4 @@ export const make = (
 export const layer = (
   options: Options
 ): Layer.Layer<RateLimiter.RateLimiter, SqlError.SqlError, SqlClient.SqlClient> =>
-  Layer.effect(RateLimiter.RateLimiter, make(options))
+  Layer.scoped(RateLimiter.RateLimiter, make(options))

@@ -5,8 +5,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
 import * as Redacted from "effect/Redacted"
 import * as Net from "node:net"
+import * as PgRateLimiter from "../src/PgRateLimiter.js"
 import { freshUrl } from "./Db.js"
 import { limiter, measure, take } from "./Limiters.js"
 
@@ -49,12 +51,14 @@ describe("PgRateLimiter over a slow network", () => {
     () =>
       Effect.gen(function*() {
         // 8 takers, each booking a round trip (≥ 40 ms): at most ~200 bookings a second for a rate of 300.
+        const wasted = Metric.tagged(PgRateLimiter.wastedSlots, "account", "slow-account")
+        const wastedBefore = (yield* Metric.value(wasted)).count
         const times = yield* take([yield* slowLimiter(300)], { permits: 300, concurrency: 8, timeout: "10 seconds" })
         const { busiest, rate } = measure(times)
         console.log(
           `PgRateLimiter, 40 ms round trips at 300/s: ${times.length} permits, ${
             rate.toFixed(1)
-          }/s, busiest second ${busiest}`
+          }/s, busiest second ${busiest}, ${(yield* Metric.value(wasted)).count - wastedBefore} slots wasted`
         )
         assert.strictEqual(times.length, 300, "300 permits within 10 s")
         // Each taker books (≥ 40 ms), then waits for its slot (booked ≥ one round trip ahead): ≤ 100/s for 8.

@@ -112,7 +112,8 @@ export const campaignSource = (
       // eSMS answers 124 to the second of two sends, and the store keeps the result of the row's holder.
       inFlight: (line) => Effect.asVoid(handle.inFlight(worker, line)),
       settle: (line, settlement) => Effect.asVoid(handle.settle(worker, line, settlement)),
-      invalid: (line, _, detail) => Effect.asVoid(handle.invalid(worker, line, detail))
+      invalid: (line, _, detail) => Effect.asVoid(handle.invalid(worker, line, detail)),
+      unstarted: (lines) => Effect.asVoid(handle.release(worker, lines))
     }
   }
 }
@@ -336,9 +337,9 @@ export const run = (
       yield* Ref.set(settings.sending, true)
       yield* BatchStop.run(pass, stop, {
         onStopping: display.stop,
-        // Rows claimed and not started go back at once (a SIGKILL leaves them to expire instead).
-        onStopped: () =>
-          handle.release(worker).pipe(Effect.ignore, Effect.zipRight(Effect.orDie(finish("interrupted"))))
+        // Rows claimed and not sent go back at once (a SIGKILL leaves them to expire instead).
+        onStopped: (_, unstarted) =>
+          source.ledger.unstarted(unstarted).pipe(Effect.ignore, Effect.zipRight(Effect.orDie(finish("interrupted"))))
       })
       yield* finish("done")
     }).pipe(

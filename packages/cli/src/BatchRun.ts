@@ -53,15 +53,19 @@ export type Claimed = Data.TaggedEnum<{
 export const Claimed = Data.taggedEnum<Claimed>()
 
 /**
- * Where the sending pass writes a send's start and each row's result: the journal's writes.
+ * Where the sending pass writes a send's start and each row's result: the journal's writes, and
+ * `unstarted`: the rows written in_flight whose request never went (a stop while they waited for their
+ * permit), to hand back.
  *
  * @since 0.1.0
  * @category models
  */
-export type Ledger = Pick<Journal.Service, "inFlight" | "settle" | "invalid">
+export interface Ledger extends Pick<Journal.Service, "inFlight" | "settle" | "invalid"> {
+  readonly unstarted: (lines: ReadonlyArray<number>) => Effect.Effect<void, LedgerError>
+}
 
 /** What a ledger's write fails with (the journal's SQL error). @since 0.1.0 @category models */
-export type LedgerError = Effect.Effect.Error<ReturnType<Ledger["settle"]>>
+export type LedgerError = Effect.Effect.Error<ReturnType<Journal.Service["settle"]>>
 
 /**
  * The rows of a run: a stream of claimed rows, read one at a time as the sends go, and the ledger
@@ -92,7 +96,12 @@ export const fileSource = (
   checked: BatchCheck.Checked,
   journal: Journal.Service
 ): RowSource<BatchFile.FileUnreadable | LedgerError, never> => ({
-  ledger: journal,
+  ledger: {
+    ...journal,
+    // Left in_flight: the next run sends them with the same RequestId (sentBefore, which only makes a 124
+    // read as accepted; none can come for a RequestId that never went).
+    unstarted: () => Effect.void
+  },
   rows: BatchFile.rows(options.file, options.defaults).pipe(
     Stream.rechunk(1),
     Stream.mapEffect((row) =>
@@ -282,12 +291,15 @@ export const sendPass = <E, R>(
           concurrency: options.concurrency,
           perSecond: options.rate,
           checkImage: options.images ?? false,
-          // Right after the pacer: once Ctrl-C came, a row still waiting here never starts.
-          beforeSend: (item, _, requestId) =>
+          // Journaled before the permit, so that the request leaves right at it: a write between the two
+          // (a store across the network) would bunch the requests that eSMS counts by its jitter.
+          beforePermit: (item, _, requestId) =>
             Effect.zipRight(
-              BatchStop.starting(stop, item.line),
+              BatchStop.waiting(stop, item.line),
               source.ledger.inFlight(item.line, requestId, item.fingerprint)
-            )
+            ),
+          // Right after the permit: once Ctrl-C came, a row still waiting never starts.
+          beforeSend: (item) => BatchStop.starting(stop, item.line)
         }).pipe(
           // As many results written at once as sends: a store across the network (a campaign's) answers each
           // write in a round trip, which one at a time would cap the run at one row per round trip.

@@ -140,8 +140,13 @@ export interface Handle {
   readonly invalid: (worker: string, line: number, detail: string) => Effect.Effect<boolean, SqlError.SqlError>
   /** Extends every lease `worker` holds to `lease` from now (a heartbeat for long sends). */
   readonly extend: (worker: string, lease: Duration.DurationInput) => Effect.Effect<number, SqlError.SqlError>
-  /** Gives back the rows `worker` holds and has not started (on a clean stop): others take them at once. */
-  readonly release: (worker: string) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * Gives back the rows `worker` holds and has not started (on a clean stop): others take them at once.
+   * `unstarted` names rows it marked `in_flight` whose request never went (journaled before their
+   * permit, then stopped): those go back too. They keep `sentBefore` true, which only makes a 124 read
+   * as accepted, and no 124 can come for a RequestId that was never sent.
+   */
+  readonly release: (worker: string, unstarted?: ReadonlyArray<number>) => Effect.Effect<number, SqlError.SqlError>
   /** Puts `failed` rows back to `pending` (sent again with their RequestId, `sentBefore` true). */
   readonly retryFailed: Effect.Effect<number, SqlError.SqlError>
   /** How many rows of the whole campaign are in each state. */
@@ -312,10 +317,11 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
         WHERE campaign = ${name} AND worker = ${worker} AND state IN ('leased', 'in_flight')
         RETURNING line`.pipe(Effect.map((rows) => rows.length))
 
-    const release = (worker: string) =>
+    const release = (worker: string, unstarted: ReadonlyArray<number> = []) =>
       sql`UPDATE esms_campaign_rows SET state = 'pending', worker = NULL, lease_until = NULL,
           updated_at = clock_timestamp()
-        WHERE campaign = ${name} AND worker = ${worker} AND state = 'leased'
+        WHERE campaign = ${name} AND worker = ${worker}
+          AND (state = 'leased' OR (state = 'in_flight' AND ${sql.in("line", unstarted)}))
         RETURNING line`.pipe(Effect.map((rows) => rows.length))
 
     const retryFailed = sql`UPDATE esms_campaign_rows SET state = 'pending', worker = NULL, lease_until = NULL,

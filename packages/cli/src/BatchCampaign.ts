@@ -339,7 +339,7 @@ export const run = (
         onStopping: display.stop,
         // Rows claimed and not sent go back at once (a SIGKILL leaves them to expire instead).
         onStopped: (_, unstarted) =>
-          source.ledger.unstarted(unstarted).pipe(Effect.ignore, Effect.zipRight(Effect.orDie(finish("interrupted"))))
+          handle.release(worker, unstarted).pipe(Effect.ignore, Effect.zipRight(Effect.orDie(finish("interrupted"))))
       })
       yield* finish("done")
     }).pipe(

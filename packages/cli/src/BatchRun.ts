@@ -53,15 +53,19 @@ export type Claimed = Data.TaggedEnum<{
 export const Claimed = Data.taggedEnum<Claimed>()
 
 /**
- * Where the sending pass writes a send's start and each row's result: the journal's writes, and
- * `unstarted`: the rows written in_flight whose request never went (a stop while they waited for their
- * permit), to hand back.
+ * Where the sending pass writes a send's start and each row's result: the journal's writes.
+ *
+ * A ledger with `unstarted` is written in_flight before the row waits for its permit, so that the
+ * request leaves right at it (a store across the network answers in a round trip, whose jitter would
+ * bunch the requests eSMS counts); on a stop it is handed the rows so written whose request never went.
+ * One without (the SQLite file's journal, written locally in microseconds) is written right before the
+ * request, after the permit: a stopped row is never in_flight there.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Ledger extends Pick<Journal.Service, "inFlight" | "settle" | "invalid"> {
-  readonly unstarted: (lines: ReadonlyArray<number>) => Effect.Effect<void, LedgerError>
+  readonly unstarted?: ((lines: ReadonlyArray<number>) => Effect.Effect<void, LedgerError>) | undefined
 }
 
 /** What a ledger's write fails with (the journal's SQL error). @since 0.1.0 @category models */
@@ -96,12 +100,7 @@ export const fileSource = (
   checked: BatchCheck.Checked,
   journal: Journal.Service
 ): RowSource<BatchFile.FileUnreadable | LedgerError, never> => ({
-  ledger: {
-    ...journal,
-    // Left in_flight: the next run sends them with the same RequestId (sentBefore, which only makes a 124
-    // read as accepted; none can come for a RequestId that never went).
-    unstarted: () => Effect.void
-  },
+  ledger: journal,
   rows: BatchFile.rows(options.file, options.defaults).pipe(
     Stream.rechunk(1),
     Stream.mapEffect((row) =>
@@ -291,15 +290,20 @@ export const sendPass = <E, R>(
           concurrency: options.concurrency,
           perSecond: options.rate,
           checkImage: options.images ?? false,
-          // Journaled before the permit, so that the request leaves right at it: a write between the two
-          // (a store across the network) would bunch the requests that eSMS counts by its jitter.
+          // A ledger that can hand rows back is written before the permit (see `Ledger`).
           beforePermit: (item, _, requestId) =>
-            Effect.zipRight(
+            source.ledger.unstarted === undefined ? Effect.void : Effect.zipRight(
               BatchStop.waiting(stop, item.line),
               source.ledger.inFlight(item.line, requestId, item.fingerprint)
             ),
           // Right after the permit: once Ctrl-C came, a row still waiting never starts.
-          beforeSend: (item) => BatchStop.starting(stop, item.line)
+          beforeSend: (item, _, requestId) =>
+            source.ledger.unstarted === undefined
+              ? Effect.zipRight(
+                BatchStop.starting(stop, item.line),
+                source.ledger.inFlight(item.line, requestId, item.fingerprint)
+              )
+              : BatchStop.starting(stop, item.line)
         }).pipe(
           // As many results written at once as sends: a store across the network (a campaign's) answers each
           // write in a round trip, which one at a time would cap the run at one row per round trip.

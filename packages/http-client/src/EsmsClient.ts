@@ -54,6 +54,7 @@ import { randomUUID } from "node:crypto"
 import * as BatchOutcome from "./BatchOutcome.js"
 import * as ImageCheck from "./ImageCheck.js"
 import * as Api from "./internal/esmsApi.js"
+import { mapUnordered } from "./internal/mapUnordered.js"
 import * as Pacer from "./internal/pacer.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as TransportError from "./TransportError.js"
@@ -417,12 +418,10 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
               )
             ))
         }
-        return messages.pipe(
-          Stream.zipWithIndex,
-          Stream.mapEffect(([message, index]) => one(message, index), {
-            concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
-            unordered: true
-          })
+        return mapUnordered(
+          Stream.zipWithIndex(messages),
+          options.concurrency ?? DEFAULT_CONCURRENCY,
+          ([message, index]) => one(message, index)
         )
       })
 

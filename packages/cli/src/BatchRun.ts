@@ -8,6 +8,7 @@
 import { ZaloMessage } from "@esms-effect/core"
 import type { BatchOutcome, EsmsClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
+import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -305,11 +306,17 @@ export const sendPass = <E, R>(
               )
               : BatchStop.starting(stop, item.line)
         }).pipe(
-          // As many results written at once as sends: a store across the network (a campaign's) answers each
-          // write in a round trip, which one at a time would cap the run at one row per round trip.
-          Stream.mapEffect(
-            (outcome) => Effect.zipRight(BatchStop.settled(stop, outcome.message.line), settle(source.ledger, outcome)),
-            { concurrency: options.concurrency }
+          // The results that came together written together: a store across the network (a campaign's)
+          // answers each write in a round trip, which one at a time would cap the run at one row per round
+          // trip (the campaign's ledger combines concurrent writes into one statement). Chunk by chunk, not
+          // `Stream.mapEffect` with a concurrency, whose machinery cost ~0.5 ms of CPU per row.
+          Stream.mapChunksEffect((outcomes) =>
+            Effect.forEach(
+              outcomes,
+              (outcome) =>
+                Effect.zipRight(BatchStop.settled(stop, outcome.message.line), settle(source.ledger, outcome)),
+              { concurrency: "unbounded" }
+            ).pipe(Effect.map(Chunk.unsafeFromArray))
           )
         )
       )

@@ -13,6 +13,7 @@ import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type { ZaloMessage } from "@esms-effect/core"
 import { EsmsClient } from "@esms-effect/http-client"
+import type { Journal } from "@esms-effect/store"
 import { Campaign, PgRateLimiter, PgStore } from "@esms-effect/store-pg"
 import * as Chunk from "effect/Chunk"
 import * as Config from "effect/Config"
@@ -24,6 +25,7 @@ import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createHash, randomBytes } from "node:crypto"
 import * as Fs from "node:fs"
@@ -37,6 +39,7 @@ import * as BatchRun from "./BatchRun.js"
 import * as BatchStop from "./BatchStop.js"
 import * as BatchTally from "./BatchTally.js"
 import * as ExitStatus from "./ExitStatus.js"
+import * as Coalesce from "./internal/coalesce.js"
 import * as Outcome from "./Outcome.js"
 import * as Overrides from "./Overrides.js"
 import * as SameFile from "./SameFile.js"
@@ -65,7 +68,9 @@ export interface RowData {
  * A campaign as a {@link BatchRun.RowSource}: leases of {@link CLAIM} rows claimed as the sends go;
  * when nothing is free but rows leased by other workers are outstanding, it waits (their lease may
  * expire: a dead worker's rows come back here, with the same RequestId); it ends when the campaign has
- * no unsettled row. The ledger writes to the campaign, as this worker.
+ * no unsettled row. The ledger writes to the campaign, as this worker: the in_flight and settle writes of
+ * concurrent sends are combined into one statement each (a round trip per row would cost the worker
+ * its CPU and the store its connections at the account's rate).
  *
  * @since 0.2.0
  * @category sources
@@ -73,49 +78,57 @@ export interface RowData {
 export const campaignSource = (
   handle: Campaign.Handle,
   options: { readonly worker: string; readonly lease: Duration.Duration; readonly claim?: number | undefined }
-): BatchRun.RowSource<SqlError.SqlError, never> => {
-  const { lease, worker } = options
-  const toClaimed = (row: Campaign.Claimed): BatchRun.Claimed => {
-    const data = row.data as RowData
-    const fingerprint = BatchCheck.fingerprintOf(data.input)
-    if (data.errors !== undefined && data.errors.length > 0) {
-      return BatchRun.Claimed.Invalid({ line: row.line, fingerprint, errors: data.errors })
-    }
-    return BatchRun.Claimed.Send({
-      item: {
-        ...data.input,
-        requestId: data.input.requestId ?? row.requestId,
-        line: row.line,
-        fingerprint,
-        sentBefore: row.sentBefore
+): Effect.Effect<BatchRun.RowSource<SqlError.SqlError, never>, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const { lease, worker } = options
+    const toClaimed = (row: Campaign.Claimed): BatchRun.Claimed => {
+      const data = row.data as RowData
+      const fingerprint = BatchCheck.fingerprintOf(data.input)
+      if (data.errors !== undefined && data.errors.length > 0) {
+        return BatchRun.Claimed.Invalid({ line: row.line, fingerprint, errors: data.errors })
       }
-    })
-  }
-  // One lease at a time; an empty claim with others' rows outstanding waits for them to settle or expire.
-  const next: Effect.Effect<Chunk.Chunk<BatchRun.Claimed>, Option.Option<SqlError.SqlError>> = Effect.gen(
-    function*() {
-      for (;;) {
-        const claimed = yield* handle.claim(worker, options.claim ?? CLAIM, lease)
-        if (claimed.length > 0) return Chunk.fromIterable(claimed.map(toClaimed))
-        const left = yield* handle.outstanding(worker)
-        if (left.claimable > 0) continue
-        if (left.leasedByOthers === 0) return yield* Effect.fail(Option.none())
-        const expiry = Option.getOrElse(left.nextExpiry, () => Duration.seconds(1))
-        yield* Effect.sleep(Duration.min(Duration.sum(expiry, Duration.millis(50)), Duration.seconds(1)))
+      return BatchRun.Claimed.Send({
+        item: {
+          ...data.input,
+          requestId: data.input.requestId ?? row.requestId,
+          line: row.line,
+          fingerprint,
+          sentBefore: row.sentBefore
+        }
+      })
+    }
+    // One lease at a time; an empty claim with others' rows outstanding waits for them to settle or expire.
+    const next: Effect.Effect<Chunk.Chunk<BatchRun.Claimed>, Option.Option<SqlError.SqlError>> = Effect.gen(
+      function*() {
+        for (;;) {
+          const claimed = yield* handle.claim(worker, options.claim ?? CLAIM, lease)
+          if (claimed.length > 0) return Chunk.fromIterable(claimed.map(toClaimed))
+          const left = yield* handle.outstanding(worker)
+          if (left.claimable > 0) continue
+          if (left.leasedByOthers === 0) return yield* Effect.fail(Option.none())
+          const expiry = Option.getOrElse(left.nextExpiry, () => Duration.seconds(1))
+          yield* Effect.sleep(Duration.min(Duration.sum(expiry, Duration.millis(50)), Duration.seconds(1)))
+        }
+      }
+    ).pipe(Effect.mapError((error) => Option.isOption(error) ? error : Option.some(error)))
+    // A worker that lost its lease (stalled longer than it) still sends with the row's RequestId: eSMS
+    // answers 124 to the second of two sends, and the store keeps the result of the row's holder.
+    const inFlight = yield* Coalesce.make((lines: ReadonlyArray<number>) => handle.inFlightAll(worker, lines), CLAIM)
+    const settle = yield* Coalesce.make(
+      (settlements: ReadonlyArray<{ readonly line: number; readonly settlement: Journal.Settlement }>) =>
+        handle.settleAll(worker, settlements),
+      CLAIM
+    )
+    return {
+      rows: Stream.repeatEffectChunkOption(next),
+      ledger: {
+        inFlight: (line) => inFlight(line),
+        settle: (line, settlement) => settle({ line, settlement }),
+        invalid: (line, _, detail) => Effect.asVoid(handle.invalid(worker, line, detail)),
+        unstarted: (lines) => Effect.asVoid(handle.release(worker, lines))
       }
     }
-  ).pipe(Effect.mapError((error) => Option.isOption(error) ? error : Option.some(error)))
-  return {
-    rows: Stream.repeatEffectChunkOption(next),
-    ledger: {
-      // A worker that lost its lease (stalled longer than it) still sends with the row's RequestId:
-      // eSMS answers 124 to the second of two sends, and the store keeps the result of the row's holder.
-      inFlight: (line) => Effect.asVoid(handle.inFlight(worker, line)),
-      settle: (line, settlement) => Effect.asVoid(handle.settle(worker, line, settlement)),
-      invalid: (line, _, detail) => Effect.asVoid(handle.invalid(worker, line, detail))
-    }
-  }
-}
+  })
 
 const byTag = (entries: ReadonlyArray<Campaign.Entry>, fallback: string) => {
   const counts: Record<string, number> = {}
@@ -302,7 +315,7 @@ export const run = (
       )
       const display = yield* BatchProgress.make(tally, settings.json)
       const stop = yield* BatchStop.make
-      const source = campaignSource(handle, { worker, lease: settings.lease })
+      const source = yield* campaignSource(handle, { worker, lease: settings.lease })
       const pass = BatchRun.sendPass(source, client, {
         concurrency: settings.concurrency,
         rate: settings.rate,
@@ -336,9 +349,9 @@ export const run = (
       yield* Ref.set(settings.sending, true)
       yield* BatchStop.run(pass, stop, {
         onStopping: display.stop,
-        // Rows claimed and not started go back at once (a SIGKILL leaves them to expire instead).
-        onStopped: () =>
-          handle.release(worker).pipe(Effect.ignore, Effect.zipRight(Effect.orDie(finish("interrupted"))))
+        // Rows claimed and not sent go back at once (a SIGKILL leaves them to expire instead).
+        onStopped: (_, unstarted) =>
+          handle.release(worker, unstarted).pipe(Effect.ignore, Effect.zipRight(Effect.orDie(finish("interrupted"))))
       })
       yield* finish("done")
     }).pipe(

@@ -32,23 +32,33 @@ export const STOP_GRACE: Duration.Duration = Duration.seconds(10)
 export interface Stop {
   /** Done at Ctrl-C: no row is taken after it, and no row waiting for the pacer starts its send. */
   readonly signal: Deferred.Deferred<void>
-  /** The rows whose send started (journaled in_flight) and whose outcome is not recorded yet. */
+  /** The rows journaled in_flight that wait for their permit: their request has not gone. */
+  readonly waiting: Ref.Ref<HashSet.HashSet<number>>
+  /** The rows whose request went (or is going) and whose outcome is not recorded yet. */
   readonly started: Ref.Ref<HashSet.HashSet<number>>
 }
 
 /** @since 0.1.0 @category constructors */
-export const make: Effect.Effect<Stop> = Effect.zipWith(
-  Deferred.make<void>(),
-  Ref.make(HashSet.empty<number>()),
-  (signal, started) => ({ signal, started })
+export const make: Effect.Effect<Stop> = Effect.map(
+  Effect.all([Deferred.make<void>(), Ref.make(HashSet.empty<number>()), Ref.make(HashSet.empty<number>())]),
+  ([signal, waiting, started]) => ({ signal, waiting, started })
 )
 
 /** Whether Ctrl-C came. @since 0.1.0 @category getters */
 export const isStopping = (stop: Stop): Effect.Effect<boolean> => Deferred.isDone(stop.signal)
 
 /**
- * Right before a row's send: it counts as in flight, or, once Ctrl-C came, it never starts (it waits to
- * be cut).
+ * Before a row is journaled in_flight and waits for its permit: until {@link starting}, a stop hands it
+ * back unsent (`onStopped`'s `unstarted`).
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const waiting = (stop: Stop, line: number): Effect.Effect<void> => Ref.update(stop.waiting, HashSet.add(line))
+
+/**
+ * Right before a row's request, its permit taken: it counts as in flight, or, once Ctrl-C came, it never
+ * starts (it waits to be cut, and is handed back as unstarted).
  *
  * @since 0.1.0
  * @category combinators
@@ -56,18 +66,23 @@ export const isStopping = (stop: Stop): Effect.Effect<boolean> => Deferred.isDon
 export const starting = (stop: Stop, line: number): Effect.Effect<void> =>
   Effect.flatMap(
     isStopping(stop),
-    (stopping) => stopping ? Effect.never : Ref.update(stop.started, HashSet.add(line))
+    (stopping) =>
+      stopping
+        ? Effect.never
+        : Effect.zipRight(Ref.update(stop.waiting, HashSet.remove(line)), Ref.update(stop.started, HashSet.add(line)))
   )
 
 /** A row's outcome is recorded: no longer in flight. @since 0.1.0 @category combinators */
-export const settled = (stop: Stop, line: number): Effect.Effect<void> => Ref.update(stop.started, HashSet.remove(line))
+export const settled = (stop: Stop, line: number): Effect.Effect<void> =>
+  Effect.zipRight(Ref.update(stop.waiting, HashSet.remove(line)), Ref.update(stop.started, HashSet.remove(line)))
 
 const inFlight = (stop: Stop) => Effect.map(Ref.get(stop.started), HashSet.size)
 
 /**
  * Runs the sending pass so that Ctrl-C (the interruption of this fiber) does not cut the sends in flight
  * at once: `onStopping` first (the progress bar goes), then at most {@link STOP_GRACE} for the sends in
- * flight, then the pass is cut and `onStopped` told how many sends were cut.
+ * flight, then the pass is cut and `onStopped` told how many sends were cut, and which rows were
+ * journaled but never sent (they waited for their permit): the ledger's to hand back.
  *
  * @since 0.1.0
  * @category running
@@ -77,7 +92,7 @@ export const run = <E, R, R2>(
   stop: Stop,
   hooks: {
     readonly onStopping: Effect.Effect<void>
-    readonly onStopped: (cut: number) => Effect.Effect<void, never, R2>
+    readonly onStopped: (cut: number, unstarted: ReadonlyArray<number>) => Effect.Effect<void, never, R2>
   }
 ): Effect.Effect<void, E, R | R2> =>
   Effect.gen(function*() {
@@ -102,7 +117,8 @@ export const run = <E, R, R2>(
           Effect.ignore
         )
         yield* Fiber.interrupt(fiber)
-        yield* hooks.onStopped(yield* inFlight(stop))
+        const unstarted = Array.from(yield* Ref.get(stop.waiting)).sort((a, b) => a - b)
+        yield* hooks.onStopped(yield* inFlight(stop), unstarted)
       })
     // A daemon, so that Ctrl-C (the interruption of this fiber) does not cut the sends in flight at once.
     const fiber = yield* Effect.forkDaemon(pass)

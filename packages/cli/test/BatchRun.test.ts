@@ -63,22 +63,30 @@ const rowsToSend = (n: number) =>
       }
     }))
 
-// A ledger in memory: what the pass wrote, in order.
-const memoryLedger = Effect.map(Ref.make<ReadonlyArray<string>>([]), (writes) => ({
-  writes,
-  ledger: {
-    inFlight: (line: number) => Ref.update(writes, (w) => [...w, `in_flight ${line}`]),
-    settle: (line: number, settlement: Journal.Settlement) =>
-      Ref.update(writes, (w) => [...w, `${settlement.state} ${line}`]),
-    invalid: (line: number) => Ref.update(writes, (w) => [...w, `invalid ${line}`])
-  } satisfies BatchRun.Ledger
-}))
+// A ledger in memory: what the pass wrote, in order. `inFlightTakes` is how long a row's in_flight write
+// takes (a store across the network).
+const memoryLedger = (inFlightTakes: (line: number) => number = () => 0) =>
+  Effect.map(Ref.make<ReadonlyArray<string>>([]), (writes) => ({
+    writes,
+    ledger: {
+      inFlight: (line: number) =>
+        Effect.zipRight(Effect.sleep(inFlightTakes(line)), Ref.update(writes, (w) => [...w, `in_flight ${line}`])),
+      settle: (line: number, settlement: Journal.Settlement) =>
+        Ref.update(writes, (w) => [...w, `${settlement.state} ${line}`]),
+      invalid: (line: number) => Ref.update(writes, (w) => [...w, `invalid ${line}`]),
+      unstarted: (lines: ReadonlyArray<number>) => Ref.update(writes, (w) => [...w, `unstarted ${lines.join(",")}`])
+    } satisfies BatchRun.Ledger
+  }))
 
 // The pass over `n` rows from a source of the test's own, forked; its report lines collected as they come.
-const startPass = (n: number, options: { readonly concurrency: number; readonly rate: number }) =>
+const startPass = (
+  n: number,
+  options: { readonly concurrency: number; readonly rate: number },
+  inFlightTakes?: (line: number) => number
+) =>
   Effect.gen(function*() {
     const esms = yield* TestEsms
-    const { ledger, writes } = yield* memoryLedger
+    const { ledger, writes } = yield* memoryLedger(inFlightTakes)
     const stop = yield* BatchStop.make
     const lines = yield* Ref.make<ReadonlyArray<BatchReport.ReportLine>>([])
     const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(n)), ledger }
@@ -86,7 +94,7 @@ const startPass = (n: number, options: { readonly concurrency: number; readonly 
       Stream.runForEach((line) => Ref.update(lines, (all) => [...all, line])),
       Effect.fork
     )
-    return { sentAt: esms.sentAt, writes, stop, lines, pass }
+    return { sentAt: esms.sentAt, writes, stop, lines, pass, ledger }
   })
 
 describe("the sending pass on the TestClock", () => {
@@ -111,6 +119,18 @@ describe("the sending pass on the TestClock", () => {
       )
     }))
 
+  it.scoped("a slow in_flight write never bunches the requests: each one leaves at its permit", () =>
+    Effect.gen(function*() {
+      // Row 2's write takes 300 ms (a store across the network, busy); the others' none. Were the permit
+      // taken before the write, row 2 would go at 300 ms and row 3 at 500: 200 ms apart at --rate 2.
+      const { pass, sentAt } = yield* startPass(4, { concurrency: 4, rate: 2 }, (line) => line === 2 ? 300 : 0)
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(pass)
+      const times = yield* Ref.get(sentAt)
+      assert.strictEqual(times.length, 4)
+      times.slice(1).forEach((t, i) => assert.isAtLeast(t - times[i], 500, `send ${i + 1} at ${t}: ${times}`))
+    }))
+
   it.scoped("a stop: the rows waiting for the pacer never start, no row is taken after it", () =>
     Effect.gen(function*() {
       const { lines, pass, sentAt, stop, writes } = yield* startPass(4, { concurrency: 4, rate: 1 })
@@ -119,9 +139,36 @@ describe("the sending pass on the TestClock", () => {
       yield* TestClock.adjust("1 minute")
       assert.deepStrictEqual(yield* Ref.get(sentAt), [0], "only the send started before the stop")
       assert.deepStrictEqual((yield* Ref.get(lines)).map((l) => l.line), [2])
-      assert.deepStrictEqual(yield* Ref.get(writes), ["in_flight 2", "accepted 2"])
+      // Journaled before their permit (so that a request leaves right at it), never started.
+      assert.deepStrictEqual(
+        [...(yield* Ref.get(writes))].sort(),
+        ["accepted 2", "in_flight 2", "in_flight 3", "in_flight 4", "in_flight 5"]
+      )
       assert.isTrue(Option.isNone(yield* Fiber.poll(pass)), "the pass waits to be cut (BatchStop.run cuts it)")
       yield* Fiber.interrupt(pass)
+    }))
+
+  it.scoped("Ctrl-C: the rows journaled and waiting for their permit are handed back to the ledger, never sent", () =>
+    Effect.gen(function*() {
+      const esms = yield* TestEsms
+      const { ledger, writes } = yield* memoryLedger()
+      const stop = yield* BatchStop.make
+      const source: BatchRun.RowSource<never, never> = { rows: Stream.fromIterable(rowsToSend(4)), ledger }
+      const pass = BatchRun.sendPass(source, esms.client, { concurrency: 4, rate: 1, images: undefined }, stop).pipe(
+        Stream.runDrain
+      )
+      const cut = yield* Deferred.make<number>()
+      const run = yield* BatchStop.run(pass, stop, {
+        onStopping: Effect.void,
+        onStopped: (n, unstarted) => Effect.zipRight(ledger.unstarted(unstarted), Deferred.succeed(cut, n))
+      }).pipe(Effect.fork)
+      yield* TestClock.adjust("1 millis")
+      yield* Fiber.interruptFork(run)
+      yield* TestClock.adjust("1 minute")
+      assert.strictEqual(yield* Deferred.await(cut), 0, "no send was in flight at the cut")
+      assert.deepStrictEqual(yield* Ref.get(esms.sentAt), [0], "only the send started before Ctrl-C")
+      const written = yield* Ref.get(writes)
+      assert.deepStrictEqual(written.filter((w) => !w.startsWith("in_flight")), ["accepted 2", "unstarted 3,4,5"])
     }))
 
   it.scoped("Ctrl-C: the sends in flight get STOP_GRACE (10 s) to finish, then are cut and counted", () =>

@@ -54,6 +54,7 @@ import { randomUUID } from "node:crypto"
 import * as BatchOutcome from "./BatchOutcome.js"
 import * as ImageCheck from "./ImageCheck.js"
 import * as Api from "./internal/esmsApi.js"
+import { mapUnordered } from "./internal/mapUnordered.js"
 import * as Pacer from "./internal/pacer.js"
 import * as RateLimiter from "./RateLimiter.js"
 import * as TransportError from "./TransportError.js"
@@ -164,8 +165,17 @@ export interface SendManyOptions<A, E2 = never, R2 = never> {
    */
   readonly perSecond?: number | undefined
   /**
-   * Runs right before a valid message's send, with the RequestId it will carry (its own, or a fresh
-   * one): the place to journal it. A failure here stops the stream.
+   * Runs before a valid message waits for its permit (`perSecond` or the `RateLimiter`), with the
+   * RequestId it will carry (its own, or a fresh one): the place to journal it. Work here (a write to a
+   * store across the network) is done before the wait, so the request leaves right at its permit: what
+   * eSMS counts against the TPS limit is when requests arrive, and a write between the permit and the
+   * request would bunch them by its jitter. A failure here stops the stream.
+   */
+  readonly beforePermit?: ((message: A, index: number, requestId: string) => Effect.Effect<void, E2, R2>) | undefined
+  /**
+   * Runs once the message has its permit, right before its request: keep it instant (a check, such as
+   * whether the operator stopped; it may wait forever to keep the request from going). A failure here
+   * stops the stream.
    */
   readonly beforeSend?: ((message: A, index: number, requestId: string) => Effect.Effect<void, E2, R2>) | undefined
   /**
@@ -354,12 +364,15 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
       Stream.suspend(() => {
         // One pacer per run, shared by its concurrent sends; a RateLimiter in context instead is the
         // account's budget, shared with other runs (and processes). Every request takes a permit of it:
-        // the first attempt here, before `beforeSend`; each retry inside the send (see `retryPermit`).
+        // the first attempt here, between `beforePermit` and `beforeSend`; each retry inside the send
+        // (see `retryPermit`).
         const ownLimiter = RateLimiter.RateLimiter.of({
           take: options.perSecond === undefined ? Effect.void : Pacer.make(options.perSecond)
         })
         const limiter = Effect.map(Effect.serviceOption(RateLimiter.RateLimiter), Option.getOrElse(() => ownLimiter))
-        const beforeSend = options.beforeSend
+        const { beforePermit, beforeSend } = options
+        const permit = (rate: RateLimiter.Service, message: A, index: number, requestId: string) =>
+          beforePermit === undefined ? rate.take : Effect.zipRight(beforePermit(message, index, requestId), rate.take)
         const runCheck = options.checkImage ?? imageOptions !== undefined
         // Each distinct photo once per run, whatever the number of rows that show it.
         const memoized = runCheck === true
@@ -385,7 +398,7 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
         ): Effect.Effect<BatchOutcome.BatchOutcome<A>, E2, R2> => {
           const { requestId, withId } = identify(valid)
           return Effect.flatMap(limiter, (rate) =>
-            rate.take.pipe(
+            permit(rate, message, index, requestId).pipe(
               Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
               Effect.zipRight(
                 Effect.match(Effect.provideService(sendValid(withId), RateLimiter.RateLimiter, rate), {
@@ -405,12 +418,10 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
               )
             ))
         }
-        return messages.pipe(
-          Stream.zipWithIndex,
-          Stream.mapEffect(([message, index]) => one(message, index), {
-            concurrency: Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY),
-            unordered: true
-          })
+        return mapUnordered(
+          Stream.zipWithIndex(messages),
+          options.concurrency ?? DEFAULT_CONCURRENCY,
+          ([message, index]) => one(message, index)
         )
       })
 

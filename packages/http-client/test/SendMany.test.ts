@@ -109,6 +109,28 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 se
         assert.strictEqual(yield* simulator.acceptedCount(seen[0].requestId), 1)
       }))
 
+    it.effect("beforePermit runs before the message waits for its permit, beforeSend right after it", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        const events: Array<string> = []
+        const limiter = RateLimiter.RateLimiter.of({ take: Effect.sync(() => void events.push("permit")) })
+        const outcomes = yield* sendAll([message(0), { ...message(1), text: " " }, message(2)], {
+          concurrency: 1,
+          beforePermit: (_, index) => Effect.sync(() => void events.push(`beforePermit ${index}`)),
+          beforeSend: (_, index) => Effect.sync(() => void events.push(`beforeSend ${index}`))
+        }).pipe(Effect.provideService(RateLimiter.RateLimiter, limiter))
+        assert.strictEqual(outcomes.filter((o) => o._tag === "Accepted").length, 2)
+        // The invalid message (index 1) takes no permit and runs no hook.
+        assert.deepStrictEqual(events, [
+          "beforePermit 0",
+          "permit",
+          "beforeSend 0",
+          "beforePermit 2",
+          "permit",
+          "beforeSend 2"
+        ])
+      }))
+
     it.effect("perSecond: sends start evenly spaced; the simulator counts no burst above the rate", () =>
       Effect.gen(function*() {
         yield* fresh

@@ -136,12 +136,30 @@ export interface Handle {
     line: number,
     settlement: Journal.Settlement
   ) => Effect.Effect<boolean, SqlError.SqlError>
+  /**
+   * {@link Handle.inFlight} of several rows in one statement (a worker's concurrent sends, written
+   * together): the lines `worker` still holds.
+   */
+  readonly inFlightAll: (
+    worker: string,
+    lines: ReadonlyArray<number>
+  ) => Effect.Effect<ReadonlyArray<number>, SqlError.SqlError>
+  /** {@link Handle.settle} of several rows in one statement: the lines that were still `worker`'s. */
+  readonly settleAll: (
+    worker: string,
+    settlements: ReadonlyArray<{ readonly line: number; readonly settlement: Journal.Settlement }>
+  ) => Effect.Effect<ReadonlyArray<number>, SqlError.SqlError>
   /** Records a row that breaks a rule (not sent); false when the row is no longer `worker`'s. */
   readonly invalid: (worker: string, line: number, detail: string) => Effect.Effect<boolean, SqlError.SqlError>
   /** Extends every lease `worker` holds to `lease` from now (a heartbeat for long sends). */
   readonly extend: (worker: string, lease: Duration.DurationInput) => Effect.Effect<number, SqlError.SqlError>
-  /** Gives back the rows `worker` holds and has not started (on a clean stop): others take them at once. */
-  readonly release: (worker: string) => Effect.Effect<number, SqlError.SqlError>
+  /**
+   * Gives back the rows `worker` holds and has not started (on a clean stop): others take them at once.
+   * `unstarted` names rows it marked `in_flight` whose request never went (journaled before their
+   * permit, then stopped): those go back too. They keep `sentBefore` true, which only makes a 124 read
+   * as accepted, and no 124 can come for a RequestId that was never sent.
+   */
+  readonly release: (worker: string, unstarted?: ReadonlyArray<number>) => Effect.Effect<number, SqlError.SqlError>
   /** Puts `failed` rows back to `pending` (sent again with their RequestId, `sentBefore` true). */
   readonly retryFailed: Effect.Effect<number, SqlError.SqlError>
   /** How many rows of the whole campaign are in each state. */
@@ -283,22 +301,40 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
         )
       )
 
-    const inFlight = (worker: string, line: number) =>
-      sql`UPDATE esms_campaign_rows SET state = 'in_flight', sent = true, updated_at = clock_timestamp()
-        WHERE campaign = ${name} AND line = ${line} AND worker = ${worker}
+    const inFlightAll = (worker: string, lines: ReadonlyArray<number>) =>
+      sql<{ line: number }>`UPDATE esms_campaign_rows SET state = 'in_flight', sent = true,
+          updated_at = clock_timestamp()
+        WHERE campaign = ${name} AND ${sql.in("line", lines)} AND worker = ${worker}
           AND state IN ('leased', 'in_flight') AND lease_until > clock_timestamp()
-        RETURNING line`.pipe(Effect.map((rows) => rows.length > 0))
+        RETURNING line`.pipe(Effect.map((rows) => rows.map((row) => row.line)))
 
-    const settle = (worker: string, line: number, s: Journal.Settlement) => {
-      const tag = s.state === "rejected" || s.state === "failed" ? s.tag : null
-      const code = s.state === "rejected" ? s.code : null
-      const detail = s.state === "rejected" || s.state === "failed" ? s.detail : null
-      const smsId = s.state === "accepted" ? s.smsId ?? null : null
-      return sql`UPDATE esms_campaign_rows SET state = ${s.state}, tag = ${tag}, code = ${code},
-          sms_id = ${smsId}, detail = ${detail}, lease_until = NULL, updated_at = clock_timestamp()
-        WHERE campaign = ${name} AND line = ${line} AND worker = ${worker} AND state IN ('leased', 'in_flight')
-        RETURNING line`.pipe(Effect.map((rows) => rows.length > 0))
+    const settleAll = (
+      worker: string,
+      settlements: ReadonlyArray<{ readonly line: number; readonly settlement: Journal.Settlement }>
+    ) => {
+      // One parameter for any number of rows: a JSON array of the columns each row takes.
+      const values = JSON.stringify(settlements.map(({ line, settlement: s }) => ({
+        line,
+        state: s.state,
+        tag: s.state === "rejected" || s.state === "failed" ? s.tag : null,
+        code: s.state === "rejected" ? s.code : null,
+        sms_id: s.state === "accepted" ? s.smsId ?? null : null,
+        detail: s.state === "rejected" || s.state === "failed" ? s.detail : null
+      })))
+      return sql<{ line: number }>`UPDATE esms_campaign_rows r SET state = v.state, tag = v.tag, code = v.code,
+          sms_id = v.sms_id, detail = v.detail, lease_until = NULL, updated_at = clock_timestamp()
+        FROM jsonb_to_recordset(${values}::jsonb)
+          AS v(line integer, state text, tag text, code text, sms_id text, detail text)
+        WHERE r.campaign = ${name} AND r.line = v.line AND r.worker = ${worker}
+          AND r.state IN ('leased', 'in_flight')
+        RETURNING r.line`.pipe(Effect.map((rows) => rows.map((row) => row.line)))
     }
+
+    const inFlight = (worker: string, line: number) =>
+      Effect.map(inFlightAll(worker, [line]), (lines) => lines.length > 0)
+
+    const settle = (worker: string, line: number, settlement: Journal.Settlement) =>
+      Effect.map(settleAll(worker, [{ line, settlement }]), (lines) => lines.length > 0)
 
     const invalid = (worker: string, line: number, detail: string) =>
       sql`UPDATE esms_campaign_rows SET state = 'invalid', detail = ${detail}, lease_until = NULL,
@@ -312,10 +348,11 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
         WHERE campaign = ${name} AND worker = ${worker} AND state IN ('leased', 'in_flight')
         RETURNING line`.pipe(Effect.map((rows) => rows.length))
 
-    const release = (worker: string) =>
+    const release = (worker: string, unstarted: ReadonlyArray<number> = []) =>
       sql`UPDATE esms_campaign_rows SET state = 'pending', worker = NULL, lease_until = NULL,
           updated_at = clock_timestamp()
-        WHERE campaign = ${name} AND worker = ${worker} AND state = 'leased'
+        WHERE campaign = ${name} AND worker = ${worker}
+          AND (state = 'leased' OR (state = 'in_flight' AND ${sql.in("line", unstarted)}))
         RETURNING line`.pipe(Effect.map((rows) => rows.length))
 
     const retryFailed = sql`UPDATE esms_campaign_rows SET state = 'pending', worker = NULL, lease_until = NULL,
@@ -366,7 +403,9 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
       loaded,
       claim,
       inFlight,
+      inFlightAll,
       settle,
+      settleAll,
       invalid,
       extend,
       release,

@@ -122,6 +122,47 @@ describe("Campaign", () => {
       assert.deepStrictEqual([counts.leased, counts.failed, counts.pending], [4, 0, 0])
     }))
 
+  it.scopedLive("inFlightAll and settleAll write many rows in one statement, only the worker's own", () =>
+    Effect.gen(function*() {
+      const url = yield* freshUrl("campaign")
+      const a = yield* worker(url)
+      const c = yield* a.load("b", "f", rows(5))
+      yield* c.claim("w1", 3, "30 seconds")
+      yield* c.claim("w2", 3, "30 seconds")
+      assert.deepStrictEqual([...(yield* c.inFlightAll("w1", [2, 3, 4, 5]))].sort(), [2, 3, 4], "line 5 is w2's")
+      const settled = yield* c.settleAll("w1", [
+        { line: 2, settlement: { state: "accepted", smsId: "sms-2" } },
+        { line: 3, settlement: { state: "rejected", tag: "BalanceNotEnough", code: "103", detail: "no 'money'" } },
+        { line: 4, settlement: { state: "failed", tag: "ConnectionLost", detail: "reset \"quoted\"" } },
+        { line: 5, settlement: { state: "deduplicated" } }
+      ])
+      assert.deepStrictEqual([...settled].sort(), [2, 3, 4])
+      const entries = yield* Effect.forEach([2, 3, 4, 5], (line) => c.get(line))
+      assert.deepStrictEqual(
+        entries.map((e) => Option.map(e, (x) => [x.state, x.smsId, x.tag, x.code, x.detail])),
+        [
+          Option.some(["accepted", "sms-2", undefined, undefined, undefined]),
+          Option.some(["rejected", undefined, "BalanceNotEnough", "103", "no 'money'"]),
+          Option.some(["failed", undefined, "ConnectionLost", undefined, "reset \"quoted\""]),
+          Option.some(["leased", undefined, undefined, undefined, undefined])
+        ]
+      )
+    }))
+
+  it.scopedLive("release also gives back the in_flight rows named as never started (journaled, then stopped)", () =>
+    Effect.gen(function*() {
+      const url = yield* freshUrl("campaign")
+      const a = yield* worker(url)
+      const c = yield* a.load("u", "f", rows(4))
+      yield* c.claim("w1", 4, "30 seconds")
+      for (const line of [2, 3, 4]) assert.isTrue(yield* c.inFlight("w1", line))
+      // Line 2's request went out; 3 and 4 were journaled and waited for their permit when the stop came.
+      assert.strictEqual(yield* c.release("w1", [3, 4]), 3, "lines 3, 4 and the leased 5")
+      assert.deepStrictEqual((yield* c.claim("w2", 10, "30 seconds")).map((r) => r.line), [3, 4, 5])
+      assert.strictEqual((yield* c.counts).in_flight, 1, "line 2 stays in flight: it may have reached eSMS")
+      assert.strictEqual(yield* c.release("w2", [2]), 3, "another worker's row is never released")
+    }))
+
   it.scopedLive(
     "a worker process killed with SIGKILL: its rows go on after its lease, same RequestIds",
     () =>

@@ -1,0 +1,154 @@
+/* global Buffer, console, process, setTimeout, URL */
+/**
+ * What the simulator costs per request under the campaign's load (issue 15: 5,000 sends at 200/s): the
+ * simulator (bench/simulator-server.mjs) runs in a child process; this process sends it N valid
+ * SendZaloFollowerMessage requests, each with its own RequestId and recipient, paced at R/s from C
+ * keep-alive connections, and prints the simulator's CPU per request (user + system, process.cpuUsage)
+ * and its event-loop delay (perf_hooks.monitorEventLoopDelay, 10 ms resolution: how late its ticks came)
+ * p50/p99/max, the codes
+ * it answered and the busiest 1,000 ms window of its own stamps (TPS is set to R: more than R there is
+ * a 160 the senders did not earn).
+ *
+ *   node bench/simulator.mjs [--requests 5000] [--rate 200] [--concurrency 32] [--rounds 1]
+ *                            [--before DIR] [--profile DIR]
+ *
+ * `--before DIR`: a built checkout (packages/simulator/dist) whose simulator runs too, interleaved with
+ * this one in each round; the ratios compare the medians. `--profile DIR`: the simulators run with
+ * --cpu-prof into DIR. Needs a build first.
+ */
+import { fork } from "node:child_process"
+import { once } from "node:events"
+import { Agent, request } from "node:http"
+import { resolve } from "node:path"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+import { machine, median, option, printTable } from "./report.mjs"
+
+const REQUESTS = Number(option("requests", "5000"))
+const RATE = Number(option("rate", "200"))
+const CONCURRENCY = Number(option("concurrency", "32"))
+const ROUNDS = Number(option("rounds", "1"))
+const before = option("before", "")
+const profile = option("profile", "")
+
+const here = fileURLToPath(new URL("..", import.meta.url))
+const BUILDS = [
+  { id: "after", label: "this checkout", root: here },
+  ...before === "" ? [] : [{ id: "before", label: `before (${before})`, root: resolve(before) }]
+]
+const server = fileURLToPath(new URL("./simulator-server.mjs", import.meta.url))
+
+const body = (i) =>
+  Buffer.from(JSON.stringify({
+    ApiKey: "SIMULATOR-API-KEY",
+    SecretKey: "SIMULATOR-SECRET-KEY",
+    OAID: "1000000000000000001",
+    RequestId: `bench-simulator-${i}`,
+    Payload: {
+      recipient: { user_id: String(5300000000000000000n + BigInt(i)) },
+      message: {
+        text: `Xin chào khách hàng ${i}`,
+        attachment: {
+          type: "template",
+          payload: {
+            template_type: "media",
+            elements: [{ media_type: "image", url: `https://cdn.example.vn/p/${i % 100}.png` }]
+          }
+        }
+      }
+    }
+  }))
+
+const post = (agent, url, bytes) =>
+  new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: "POST",
+      agent,
+      headers: { "content-type": "application/json", "content-length": String(bytes.length) }
+    }, (res) => {
+      const chunks = []
+      res.on("data", (chunk) => chunks.push(chunk))
+      res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")).CodeResult))
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(bytes)
+  })
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+const runOnce = async (build) => {
+  const child = fork(server, [build.root, String(RATE)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv: profile === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${resolve(profile)}`, `--cpu-prof-name=${build.id}-${Date.now()}.cpuprofile`]
+  })
+  const [{ baseUrl }] = await once(child, "message")
+  const url = `${baseUrl}/SendZaloFollowerMessage_V5_post_json/`
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY })
+  const bodies = Array.from({ length: REQUESTS }, (_, i) => body(i))
+  child.send("start")
+  const started = performance.now()
+  let next = 0
+  const answered = {}
+  // C senders take the next request in turn, each at its slot (i / R seconds after the start).
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    for (let i = next++; i < REQUESTS; i = next++) {
+      const wait = started + (i * 1000) / RATE - performance.now()
+      if (wait > 0) await sleep(wait)
+      const code = await post(agent, url, bodies[i])
+      answered[code] = (answered[code] ?? 0) + 1
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  child.send("stop")
+  const [measured] = await once(child, "message")
+  agent.destroy()
+  child.disconnect()
+  await once(child, "exit")
+  return { ...measured, seconds, answered }
+}
+
+console.log(machine())
+console.log(
+  `${REQUESTS} requests at ${RATE}/s from ${CONCURRENCY} keep-alive connections, simulator TPS ${RATE}, ` +
+    `${ROUNDS} round(s); medians over rounds\n`
+)
+const results = Object.fromEntries(BUILDS.map((b) => [b.id, []]))
+for (let round = 0; round < ROUNDS; round++) {
+  // Alternate which build goes first, so a drift in the machine's load hits both alike.
+  for (const build of round % 2 === 0 ? BUILDS : [...BUILDS].reverse()) results[build.id].push(await runOnce(build))
+}
+
+const summary = (runs) => ({
+  seconds: median(runs.map((r) => r.seconds)),
+  cpuPerRequest: median(runs.map((r) => r.cpuMicros / REQUESTS)),
+  p50: median(runs.map((r) => r.delayMillis.p50)),
+  p99: median(runs.map((r) => r.delayMillis.p99)),
+  max: median(runs.map((r) => r.delayMillis.max)),
+  busiest: median(runs.map((r) => r.busiestSecond)),
+  codes: runs.at(-1).codes
+})
+const summaries = Object.fromEntries(BUILDS.map((b) => [b.id, summary(results[b.id])]))
+printTable(
+  ["simulator", "s", "CPU µs/req", "loop delay p50 ms", "p99 ms", "max ms", "busiest 1 s", "codes (last round)"],
+  BUILDS.map((b) => {
+    const s = summaries[b.id]
+    return [
+      b.label,
+      s.seconds.toFixed(1),
+      s.cpuPerRequest.toFixed(0),
+      s.p50.toFixed(1),
+      s.p99.toFixed(1),
+      s.max.toFixed(1),
+      String(s.busiest),
+      Object.entries(s.codes).map(([code, n]) => `${code}: ${n}`).join(", ")
+    ]
+  })
+)
+if (before !== "") {
+  const [a, b] = [summaries.after, summaries.before]
+  console.log(
+    `\nafter / before: CPU per request ${(a.cpuPerRequest / b.cpuPerRequest).toFixed(2)}, ` +
+      `loop delay p99 ${(a.p99 / b.p99).toFixed(2)}, max ${(a.max / b.max).toFixed(2)}`
+  )
+}

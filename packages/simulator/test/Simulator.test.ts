@@ -6,6 +6,8 @@ import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as Events from "node:events"
+import * as Net from "node:net"
 import { Simulator } from "../src/index.js"
 import {
   ACTIVE_OA,
@@ -208,6 +210,32 @@ describe("Simulator send endpoint", () => {
       assert.isTrue(lines.some((line) => line.includes("message accepted")), "the debug log was captured")
     }).pipe(Effect.provide(Layer.merge(simulatorWithLogs, httpClient)))
   })
+
+  it.live("judges a send by when its headers arrived, not when its body was read (TPS window, record)", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      const url = new URL(sendUrl(simulator))
+      const text = Buffer.from(JSON.stringify(body({ RequestId: "slow-body" })))
+      const socket = Net.connect(Number(url.port), url.hostname)
+      yield* Effect.promise(() => Events.once(socket, "connect"))
+      const headersSent = Date.now()
+      socket.write(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${text.length}\r\nConnection: close\r\n\r\n`
+      )
+      // The body comes 1.5 s later: past the TPS window, had the stamp waited for it.
+      yield* Effect.sleep("1500 millis")
+      socket.end(text)
+      let answer = ""
+      socket.setEncoding("utf8").on("data", (chunk: string) => (answer += chunk))
+      yield* Effect.promise(() => Events.once(socket, "end"))
+      assert.include(answer, `"CodeResult":"100"`)
+      const [attempt] = yield* simulator.attempts
+      const [message] = yield* simulator.messages
+      assert.strictEqual(message.requestId, "slow-body")
+      assert.isBelow(attempt.at - headersSent, 500)
+      assert.strictEqual(message.acceptedAt, attempt.at)
+    }).pipe(withSimulator()))
 
   it.live("answers 400 with an HTML page for a body that is not JSON, and 404 for an unknown endpoint", () =>
     Effect.gen(function*() {

@@ -1,4 +1,4 @@
-/* global console, process, URL */
+/* global process, URL */
 /**
  * The simulator under bench/simulator.mjs: `Simulator.serve` from the build of the checkout given as
  * argv[2], set up as bench/campaign.mjs sets it up (TPS = the rate, an unlimited balance, callbacks an
@@ -12,8 +12,7 @@ import { pathToFileURL } from "node:url"
 const root = pathToFileURL(`${process.argv[2]}/`)
 const tps = Number(process.argv[3])
 // effect as the simulator resolves it: one copy in the process.
-const effectModule = (name) =>
-  import(new URL(`packages/simulator/node_modules/effect/dist/esm/${name}.js`, root).href)
+const effectModule = (name) => import(new URL(`packages/simulator/node_modules/effect/dist/esm/${name}.js`, root).href)
 const [Effect, Scope] = await Promise.all(["Effect", "Scope"].map(effectModule))
 const { Simulator } = await import(new URL("packages/simulator/dist/index.js", root).href)
 

@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
+import { SendRequest, ZaloMessage } from "@esms-effect/core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -116,6 +118,62 @@ describe("Simulator send endpoint", () => {
       assert.strictEqual((yield* send({ Payload: payload({ text: vietnamese }) })).CodeResult, "100")
       assert.strictEqual((yield* simulator.messages).length, 1)
     }).pipe(withSimulator()))
+
+  it.live("answers every body as SendRequest.fromJson + toMessage judge it: same 210 text, same message", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      const element = payload().message.attachment.payload.elements[0]
+      const withElements = (elements: unknown) => ({
+        ...payload(),
+        message: {
+          ...payload().message,
+          attachment: { type: "template", payload: { template_type: "media", elements } }
+        }
+      })
+      const bodies: ReadonlyArray<Record<string, unknown>> = [
+        body(),
+        body({ RequestId: "r-1", CallbackUrl: "https://example.com/cb", SendDate: "2026-12-01 10:00:00" }),
+        body({ Extra: 1, Payload: { ...payload(), extra: [1] } }),
+        body({ RequestId: 7 }),
+        body({ RequestId: null }),
+        body({ SendDate: "tomorrow" }),
+        body({ CallbackUrl: "not a url" }),
+        body({ Payload: [] }),
+        body({ Payload: { ...payload(), recipient: { user_id: 5308693166941955879 } } }),
+        body({ Payload: { ...payload(), recipient: [] } }),
+        body({ Payload: payload({ text: "" }) }),
+        body({ Payload: payload({ userId: "not-digits" }) }),
+        body({ Payload: withElements([]) }),
+        body({ Payload: withElements(element) }),
+        body({ Payload: withElements([{ ...element, media_type: "video" }]) }),
+        body({ Payload: withElements([{ ...element, url: 42 }]) }),
+        body({ Payload: withElements([{ ...element, extra: true }]) }),
+        body({ Payload: { ...payload(), message: { ...payload().message, attachment: { type: "file" } } } })
+      ]
+      for (const [i, fields] of bodies.entries()) {
+        const text = JSON.stringify(fields)
+        const expected = yield* SendRequest.fromJson(text).pipe(
+          Effect.flatMap(SendRequest.toMessage),
+          Effect.mapError((error) =>
+            `Payload is not as specified: ${ZaloMessage.formatFieldErrors(ZaloMessage.fieldErrors(error))}`
+          ),
+          Effect.either
+        )
+        const answer = yield* send(text)
+        if (Either.isLeft(expected)) {
+          assert.deepStrictEqual([answer.CodeResult, answer.ErrorMessage], ["210", expected.left], text)
+        } else {
+          assert.strictEqual(answer.CodeResult, "100", text)
+          const stored = Option.getOrThrow(yield* simulator.message(String(answer.SMSID)))
+          const m = expected.right
+          assert.deepStrictEqual(
+            [stored.userId, stored.text, stored.imageUrl, stored.requestId, stored.callbackUrl, stored.sendDate],
+            [m.userId, m.text, m.imageUrl, m.requestId, m.callbackUrl, m.sendDate],
+            `body ${i}`
+          )
+        }
+      }
+    }).pipe(withSimulator({ accounts: [{ ...Simulator.defaultAccount, balance: 1_000_000 }] })))
 
   it.live("103 when the balance cannot pay for the message; each accepted message costs the price", () =>
     Effect.gen(function*() {

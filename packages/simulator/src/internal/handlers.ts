@@ -34,6 +34,40 @@ const decodeSendRequest = Schema.decodeUnknownEither(SendRequest.SendRequest, {
   onExcessProperty: "ignore"
 })
 
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const WIRE_OPTIONALS = ["RequestId", "CallbackUrl", "SendDate"] as const
+
+/**
+ * The message fields of a body that has exactly the shape `SendRequest` decodes (strings and literals
+ * where it wants them, one media element), read without the schema (~0.25 ms a request); `undefined`
+ * for any other body, which then goes through the schema for its exact 210 message. The keys and
+ * the OAID are strings already (they were matched).
+ */
+const wireMessage = (parsed: Record<string, unknown>): ZaloMessage.Input | undefined => {
+  for (const name of WIRE_OPTIONALS) {
+    if (Object.hasOwn(parsed, name) && typeof parsed[name] !== "string") return undefined
+  }
+  const payload = parsed.Payload
+  if (!isObject(payload) || !isObject(payload.recipient) || !isObject(payload.message)) return undefined
+  const { attachment, text } = payload.message
+  const userId = payload.recipient.user_id
+  if (typeof userId !== "string" || typeof text !== "string") return undefined
+  if (!isObject(attachment) || attachment.type !== "template" || !isObject(attachment.payload)) return undefined
+  const { elements, template_type } = attachment.payload
+  if (template_type !== "media" || !Array.isArray(elements) || elements.length !== 1) return undefined
+  const [element] = elements as ReadonlyArray<unknown>
+  if (!isObject(element) || element.media_type !== "image" || typeof element.url !== "string") return undefined
+  return {
+    userId,
+    text,
+    imageUrl: element.url,
+    ...(parsed.CallbackUrl === undefined ? {} : { callbackUrl: parsed.CallbackUrl as string }),
+    ...(parsed.RequestId === undefined ? {} : { requestId: parsed.RequestId as string }),
+    ...(parsed.SendDate === undefined ? {} : { sendDate: parsed.SendDate as string })
+  }
+}
+
 /** What a send body asks for once its keys, OA and payload are checked (pure: no state read). */
 type Decision =
   | { readonly _tag: "Reject"; readonly answer: Wire.SendAnswer }
@@ -84,20 +118,24 @@ export const make = ({ accounts, deliver, limits, price, ref }: Dependencies) =>
     const registration = account.oaids.find((o) => o.oaid === oaid)
     if (oaid === undefined || registration === undefined) return { _tag: "Reject", answer: Wire.reject("204") }
     if (!registration.active) return { _tag: "Reject", answer: Wire.reject("799") }
-    const wire = decodeSendRequest(parsed)
-    if (Either.isLeft(wire)) {
-      return payloadError(ZaloMessage.formatFieldErrors(ZaloMessage.fieldErrors(wire.left)))
+    let input = isObject(parsed) ? wireMessage(parsed) : undefined
+    if (input === undefined) {
+      const wire = decodeSendRequest(parsed)
+      if (Either.isLeft(wire)) {
+        return payloadError(ZaloMessage.formatFieldErrors(ZaloMessage.fieldErrors(wire.left)))
+      }
+      const request = wire.right
+      // As `SendRequest.toMessage`: absent wire fields stay absent (the optional fields are exact).
+      input = {
+        userId: request.Payload.recipient.user_id,
+        text: request.Payload.message.text,
+        imageUrl: request.Payload.message.attachment.payload.elements[0].url,
+        ...(request.CallbackUrl === undefined ? {} : { callbackUrl: request.CallbackUrl }),
+        ...(request.RequestId === undefined ? {} : { requestId: request.RequestId }),
+        ...(request.SendDate === undefined ? {} : { sendDate: request.SendDate })
+      }
     }
-    const request = wire.right
-    // As `SendRequest.toMessage`: absent wire fields stay absent (the optional fields are exact).
-    const validated = ZaloMessage.validateEither({
-      userId: request.Payload.recipient.user_id,
-      text: request.Payload.message.text,
-      imageUrl: request.Payload.message.attachment.payload.elements[0].url,
-      ...(request.CallbackUrl === undefined ? {} : { callbackUrl: request.CallbackUrl }),
-      ...(request.RequestId === undefined ? {} : { requestId: request.RequestId }),
-      ...(request.SendDate === undefined ? {} : { sendDate: request.SendDate })
-    })
+    const validated = ZaloMessage.validateEither(input)
     if (Either.isLeft(validated)) return payloadError(ZaloMessage.formatFieldErrors(validated.left.errors))
     const m = validated.right
     return {

@@ -139,7 +139,7 @@ describe("Simulator send endpoint", () => {
         body({ SendDate: "tomorrow" }),
         body({ CallbackUrl: "not a url" }),
         body({ Payload: [] }),
-        body({ Payload: { ...payload(), recipient: { user_id: 5308693166941955879 } } }),
+        body({ Payload: { ...payload(), recipient: { user_id: 5308693166941955 } } }),
         body({ Payload: { ...payload(), recipient: [] } }),
         body({ Payload: payload({ text: "" }) }),
         body({ Payload: payload({ userId: "not-digits" }) }),

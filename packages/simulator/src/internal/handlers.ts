@@ -191,7 +191,7 @@ export const make = ({ accounts, deliver, limits, price, ref }: Dependencies) =>
   const handleSend = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const now = yield* Arrival.time(request)
-    const body = yield* Effect.orElseSucceed(request.text, () => "")
+    const body = yield* Wire.bodyText(request)
     const parsed = Wire.parseJson(body)
     const value = Either.getOrUndefined(parsed)
     const base = {
@@ -299,7 +299,7 @@ export const make = ({ accounts, deliver, limits, price, ref }: Dependencies) =>
   const handleBalance = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     const now = yield* Arrival.time(request)
-    const body = yield* Effect.orElseSucceed(request.text, () => "")
+    const body = yield* Wire.bodyText(request)
     const parsed = Either.getOrUndefined(Wire.parseJson(body))
     const account = findAccount(Wire.field(parsed, "ApiKey"), Wire.field(parsed, "SecretKey"))
     const state = yield* SubscriptionRef.get(ref)

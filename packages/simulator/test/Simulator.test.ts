@@ -295,6 +295,20 @@ describe("Simulator send endpoint", () => {
       assert.strictEqual(message.acceptedAt, attempt.at)
     }).pipe(withSimulator()))
 
+  it.live("reads a body of many chunks whole, a UTF-8 character split across two of them included", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      // ~600 KB of 3-byte characters: many socket reads, characters cut between two of them.
+      const padding = "ệ".normalize("NFC").repeat(200_000)
+      const text = "ệ".normalize("NFC").repeat(1999) + "!"
+      const big = yield* send({ Padding: padding, Payload: payload({ text }) })
+      assert.strictEqual(big.CodeResult, "100")
+      const [message] = yield* simulator.messages
+      assert.strictEqual(message.text, text)
+      const [attempt] = yield* simulator.attempts
+      assert.strictEqual(JSON.parse(attempt.body).Padding, padding)
+    }).pipe(withSimulator()))
+
   it.live("answers 400 with an HTML page for a body that is not JSON, and 404 for an unknown endpoint", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.Simulator

@@ -9,12 +9,16 @@
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { pathToFileURL } from "node:url"
 
-const root = pathToFileURL(`${process.argv[2]}/`)
+// "floor": bench/simulator-floor.mjs, the platform alone, on this checkout's dependencies.
+const floor = process.argv[2] === "floor"
+const root = floor ? new URL("..", import.meta.url) : pathToFileURL(`${process.argv[2]}/`)
 const tps = Number(process.argv[3])
 // effect as the simulator resolves it: one copy in the process.
 const effectModule = (name) => import(new URL(`packages/simulator/node_modules/effect/dist/esm/${name}.js`, root).href)
 const [Effect, Scope] = await Promise.all(["Effect", "Scope"].map(effectModule))
-const { Simulator } = await import(new URL("packages/simulator/dist/index.js", root).href)
+const { Simulator } = await import(
+  floor ? new URL("simulator-floor.mjs", import.meta.url).href : new URL("packages/simulator/dist/index.js", root).href
+)
 
 const scope = await Effect.runPromise(Scope.make())
 const simulator = await Effect.runPromise(Scope.extend(

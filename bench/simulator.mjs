@@ -12,10 +12,11 @@
  * simulator made up).
  *
  *   node bench/simulator.mjs [--requests 5000] [--rate 200] [--concurrency 32] [--rounds 1]
- *                            [--before DIR] [--profile DIR] [--trace-gc]
+ *                            [--before DIR] [--floor] [--profile DIR] [--trace-gc]
  *
  * `--before DIR`: a built checkout (packages/simulator/dist) whose simulator runs too, interleaved with
- * this one in each round; the ratios compare the medians. `--profile DIR`: the simulators run with
+ * this one in each round; the ratios compare the medians. `--floor` adds bench/simulator-floor.mjs: a
+ * bare @effect/platform-node route that answers "accepted" (what the platform alone costs). `--profile DIR`: the simulators run with
  * --cpu-prof into DIR. Needs a build first.
  */
 import { fork } from "node:child_process"
@@ -36,7 +37,8 @@ const profile = option("profile", "")
 const here = fileURLToPath(new URL("..", import.meta.url))
 const BUILDS = [
   { id: "after", label: "this checkout", root: here },
-  ...before === "" ? [] : [{ id: "before", label: `before (${before})`, root: resolve(before) }]
+  ...before === "" ? [] : [{ id: "before", label: `before (${before})`, root: resolve(before) }],
+  ...process.argv.includes("--floor") ? [{ id: "floor", label: "floor: a bare platform route", root: "floor" }] : []
 ]
 const server = fileURLToPath(new URL("./simulator-server.mjs", import.meta.url))
 
@@ -198,10 +200,11 @@ printTable(
     ]
   })
 )
-if (before !== "") {
-  const [a, b] = [summaries.after, summaries.before]
+for (const other of BUILDS.slice(1)) {
+  const [a, b] = [summaries.after, summaries[other.id]]
   console.log(
-    `\nafter / before: CPU per request ${(a.cpuPerRequest / b.cpuPerRequest).toFixed(2)}, ` +
+    `${other === BUILDS[1] ? "\n" : ""}after / ${other.id}: CPU per request ` +
+      `${(a.cpuPerRequest / b.cpuPerRequest).toFixed(2)}, ` +
       `loop delay p99 ${(a.p99 / b.p99).toFixed(2)}, max ${(a.max / b.max).toFixed(2)}`
   )
 }

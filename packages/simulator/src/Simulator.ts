@@ -33,6 +33,7 @@ import * as SubscriptionRef from "effect/SubscriptionRef"
 import * as Http from "node:http"
 import type * as Fault from "./Fault.js"
 import * as Images from "./Images.js"
+import * as Arrival from "./internal/arrival.js"
 import * as Callbacks from "./internal/callbacks.js"
 import * as Handlers from "./internal/handlers.js"
 import * as State from "./internal/state.js"
@@ -313,7 +314,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
     const initialBalances = () => accounts.map((a) => [a.userId, a.balance] as const)
     const ref = yield* SubscriptionRef.make(State.initial(initialBalances()))
     const background = yield* FiberSet.make()
-    const deliver = Callbacks.make(httpClient, ref, {
+    const deliveries = yield* Callbacks.make(httpClient, ref, background, {
       callbackDelay: Duration.decode(options.callbackDelay ?? defaults.callbackDelay),
       callbackTimeout: Duration.decode(options.callbackTimeout ?? defaults.callbackTimeout),
       callbackRetries: options.callbackRetries ?? defaults.callbackRetries,
@@ -328,8 +329,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
         dedupWindowMillis: Duration.toMillis(options.dedupWindow ?? defaults.dedupWindow)
       },
       price: options.price ?? defaults.price,
-      background,
-      deliver
+      deliver: deliveries.deliver
     })
 
     const images = yield* Images.make({ slowImageDelay: options.slowImageDelay })
@@ -381,7 +381,7 @@ export const make = (options: MakeOptions = {}): Effect.Effect<Service, never, H
       faults: Effect.map(SubscriptionRef.get(ref), (s) => s.faults),
       clearFaults: SubscriptionRef.update(ref, (s) => ({ ...s, faults: [] })),
       reset: Effect.zipRight(
-        Effect.zipRight(FiberSet.clear(background), images.reset),
+        Effect.zipRight(Effect.zipRight(deliveries.clear, FiberSet.clear(background)), images.reset),
         SubscriptionRef.set(ref, State.initial(initialBalances()))
       )
     })
@@ -397,7 +397,12 @@ export const serve = (options: Options = {}): Effect.Effect<Service, HttpServerE
   Effect.gen(function*() {
     // Built into the caller's scope: the callbacks' HTTP client must outlive this effect.
     const client = yield* Layer.build(NodeHttpClient.layerUndici)
-    const server = yield* NodeHttpServer.make(() => Http.createServer(), {
+    const server = yield* NodeHttpServer.make(() => {
+      const node = Http.createServer()
+      // Before the platform's listener: the stamp is the arrival, not when the handler gets its turn.
+      node.on("request", Arrival.stamp)
+      return node
+    }, {
       host: options.host ?? defaults.host,
       port: options.port ?? defaults.port
     })

@@ -1,11 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
+import { SendRequest, ZaloMessage } from "@esms-effect/core"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import * as Events from "node:events"
+import * as Net from "node:net"
 import { Simulator } from "../src/index.js"
 import {
   ACTIVE_OA,
@@ -115,6 +119,62 @@ describe("Simulator send endpoint", () => {
       assert.strictEqual((yield* simulator.messages).length, 1)
     }).pipe(withSimulator()))
 
+  it.live("answers every body as SendRequest.fromJson + toMessage judge it: same 210 text, same message", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      const element = payload().message.attachment.payload.elements[0]
+      const withElements = (elements: unknown) => ({
+        ...payload(),
+        message: {
+          ...payload().message,
+          attachment: { type: "template", payload: { template_type: "media", elements } }
+        }
+      })
+      const bodies: ReadonlyArray<Record<string, unknown>> = [
+        body(),
+        body({ RequestId: "r-1", CallbackUrl: "https://example.com/cb", SendDate: "2026-12-01 10:00:00" }),
+        body({ Extra: 1, Payload: { ...payload(), extra: [1] } }),
+        body({ RequestId: 7 }),
+        body({ RequestId: null }),
+        body({ SendDate: "tomorrow" }),
+        body({ CallbackUrl: "not a url" }),
+        body({ Payload: [] }),
+        body({ Payload: { ...payload(), recipient: { user_id: 5308693166941955 } } }),
+        body({ Payload: { ...payload(), recipient: [] } }),
+        body({ Payload: payload({ text: "" }) }),
+        body({ Payload: payload({ userId: "not-digits" }) }),
+        body({ Payload: withElements([]) }),
+        body({ Payload: withElements(element) }),
+        body({ Payload: withElements([{ ...element, media_type: "video" }]) }),
+        body({ Payload: withElements([{ ...element, url: 42 }]) }),
+        body({ Payload: withElements([{ ...element, extra: true }]) }),
+        body({ Payload: { ...payload(), message: { ...payload().message, attachment: { type: "file" } } } })
+      ]
+      for (const [i, fields] of bodies.entries()) {
+        const text = JSON.stringify(fields)
+        const expected = yield* SendRequest.fromJson(text).pipe(
+          Effect.flatMap(SendRequest.toMessage),
+          Effect.mapError((error) =>
+            `Payload is not as specified: ${ZaloMessage.formatFieldErrors(ZaloMessage.fieldErrors(error))}`
+          ),
+          Effect.either
+        )
+        const answer = yield* send(text)
+        if (Either.isLeft(expected)) {
+          assert.deepStrictEqual([answer.CodeResult, answer.ErrorMessage], ["210", expected.left], text)
+        } else {
+          assert.strictEqual(answer.CodeResult, "100", text)
+          const stored = Option.getOrThrow(yield* simulator.message(String(answer.SMSID)))
+          const m = expected.right
+          assert.deepStrictEqual(
+            [stored.userId, stored.text, stored.imageUrl, stored.requestId, stored.callbackUrl, stored.sendDate],
+            [m.userId, m.text, m.imageUrl, m.requestId, m.callbackUrl, m.sendDate],
+            `body ${i}`
+          )
+        }
+      }
+    }).pipe(withSimulator({ accounts: [{ ...Simulator.defaultAccount, balance: 1_000_000 }] })))
+
   it.live("103 when the balance cannot pay for the message; each accepted message costs the price", () =>
     Effect.gen(function*() {
       const simulator = yield* Simulator.Simulator
@@ -208,6 +268,46 @@ describe("Simulator send endpoint", () => {
       assert.isTrue(lines.some((line) => line.includes("message accepted")), "the debug log was captured")
     }).pipe(Effect.provide(Layer.merge(simulatorWithLogs, httpClient)))
   })
+
+  it.live("judges a send by when its headers arrived, not when its body was read (TPS window, record)", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      const url = new URL(sendUrl(simulator))
+      const text = Buffer.from(JSON.stringify(body({ RequestId: "slow-body" })))
+      const socket = Net.connect(Number(url.port), url.hostname)
+      yield* Effect.promise(() => Events.once(socket, "connect"))
+      const headersSent = Date.now()
+      socket.write(
+        `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${text.length}\r\nConnection: close\r\n\r\n`
+      )
+      // The body comes 1.5 s later: past the TPS window, had the stamp waited for it.
+      yield* Effect.sleep("1500 millis")
+      socket.end(text)
+      let answer = ""
+      socket.setEncoding("utf8").on("data", (chunk: string) => (answer += chunk))
+      yield* Effect.promise(() => Events.once(socket, "end"))
+      assert.include(answer, `"CodeResult":"100"`)
+      const [attempt] = yield* simulator.attempts
+      const [message] = yield* simulator.messages
+      assert.strictEqual(message.requestId, "slow-body")
+      assert.isBelow(attempt.at - headersSent, 500)
+      assert.strictEqual(message.acceptedAt, attempt.at)
+    }).pipe(withSimulator()))
+
+  it.live("reads a body of many chunks whole, a UTF-8 character split across two of them included", () =>
+    Effect.gen(function*() {
+      const simulator = yield* Simulator.Simulator
+      // ~600 KB of 3-byte characters: many socket reads, characters cut between two of them.
+      const padding = "ệ".normalize("NFC").repeat(200_000)
+      const text = "ệ".normalize("NFC").repeat(1999) + "!"
+      const big = yield* send({ Padding: padding, Payload: payload({ text }) })
+      assert.strictEqual(big.CodeResult, "100")
+      const [message] = yield* simulator.messages
+      assert.strictEqual(message.text, text)
+      const [attempt] = yield* simulator.attempts
+      assert.strictEqual(JSON.parse(attempt.body).Padding, padding)
+    }).pipe(withSimulator()))
 
   it.live("answers 400 with an HTML page for a body that is not JSON, and 404 for an unknown endpoint", () =>
     Effect.gen(function*() {

@@ -2,12 +2,17 @@
  * What the simulator reads from and writes to the wire as eSMS does: keys scrubbed from what it
  * records, the vendor's messages and answer bodies, the ids it hands out.
  */
+import * as NodeHttpServerRequest from "@effect/platform-node/NodeHttpServerRequest"
+import * as HttpIncomingMessage from "@effect/platform/HttpIncomingMessage"
 import type * as HttpServerRequest from "@effect/platform/HttpServerRequest"
 import * as HttpServerResponse from "@effect/platform/HttpServerResponse"
 import { DeliveryReport, ResultCode } from "@esms-effect/core"
+import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Crypto from "node:crypto"
+import * as Http from "node:http"
 import type * as State from "./state.js"
 
 /** An account with its keys revealed: they are compared with what a request sends. */
@@ -173,4 +178,44 @@ export const deliveryReport = (
     ...(zalo === undefined ? {} : DeliveryReport.zaloFields(zalo, options)),
     extra: {}
   })
+}
+
+/**
+ * The request body as text, `""` when it cannot be read or passes the platform's `MaxBodySize`. A
+ * node request is read straight from its stream: `request.text` costs a fiber and a cached effect of
+ * its own per request (~0.1 ms); any other request goes through it.
+ */
+export const bodyText = (request: HttpServerRequest.HttpServerRequest): Effect.Effect<string> => {
+  const source: unknown = NodeHttpServerRequest.toIncomingMessage(request)
+  if (!(source instanceof Http.IncomingMessage)) return Effect.orElseSucceed(request.text, () => "")
+  return Effect.flatMap(HttpIncomingMessage.MaxBodySize, (maxBodySize) =>
+    Effect.async<string>((resume) => {
+      const limit = Option.match(maxBodySize, { onNone: () => Infinity, onSome: Number })
+      const chunks: Array<Buffer> = []
+      let size = 0
+      const onData = (chunk: Buffer) => {
+        size += chunk.length
+        if (size > limit) {
+          cleanup()
+          resume(Effect.succeed(""))
+        } else chunks.push(chunk)
+      }
+      const onEnd = () => {
+        cleanup()
+        resume(Effect.succeed(Buffer.concat(chunks).toString("utf8")))
+      }
+      const onError = () => {
+        cleanup()
+        resume(Effect.succeed(""))
+      }
+      const cleanup = () => {
+        source.off("data", onData)
+        source.off("end", onEnd)
+        source.off("error", onError)
+      }
+      source.on("data", onData)
+      source.on("end", onEnd)
+      source.on("error", onError)
+      return Effect.sync(cleanup)
+    }))
 }

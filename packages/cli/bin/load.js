@@ -24,27 +24,39 @@ import { Script } from "node:vm"
 
 // V8 flags for a short run, set before compiling so that the code cache is made and checked under
 // the same ones. Optimizing JavaScript with TurboFan competed with start-up for the CPU (`esms --help`
-// took ~30 % longer with it); `run` turns it back on after half a second, for long commands such as
-// send-batch or serve. undici parses HTTP with a WebAssembly module that V8 also optimized in the
-// background, and the process waited ~150 ms at exit for that: it stays on V8's baseline compiler.
-// Node calls flags set after start-up unpredictable; kept because `esms --help` is over 3× `node -e 0`
-// without them (issue 14; 2 cores under load, medians of 15-21 runs, code cache warm): 2.8-3.6× wall
-// (4 series of 5 over 3×) and 3.5× CPU without, 2.3-3.0× wall and 3.0× CPU with them.
-setFlagsFromString("--no-opt --liftoff-only")
+// took ~30 % longer with it); `run` turns it back on after half a second. undici parses HTTP with a
+// WebAssembly module that V8 also optimized in the background, and the process waited ~150 ms at exit
+// for that: it stays on V8's baseline compiler. Node calls flags set after start-up unpredictable; kept
+// because `esms --help` is over 3× `node -e 0` without them (issue 14; 2 cores under load, medians of
+// 15-21 runs, code cache warm): 2.8-3.6× wall (4 series of 5 over 3×) and 3.5× CPU without, 2.3-3.0×
+// wall and 3.0× CPU with them.
+//
+// Not for the commands that run for minutes (a batch, a server): turned back on late, TurboFan took some
+// 20 s to catch up, and a campaign worker spent up to 3× the CPU per send meanwhile (issue 15's bench:
+// 3 workers reached 130/s with the flags, 157/s without, in the same hour). Their cache is a separate
+// file, made under no flags.
+const LONG_COMMANDS = new Set(["send-batch", "serve"])
+
+/** Whether this run is a short command (help, one send, a status): the flags above are for it. */
+export const isShortRun = (argv) => !argv.slice(2).some((arg) => LONG_COMMANDS.has(arg))
+
+const SHORT = isShortRun(process.argv)
+if (SHORT) setFlagsFromString("--no-opt --liftoff-only")
 const OPTIMIZE_AFTER_MS = 500
 
 const BUNDLE = fileURLToPath(new URL("../dist/esms.cjs", import.meta.url))
 
 /** Where a cache for this bundle, on this Node, may be: next to it, then in the user's cache directory. */
 const cachePaths = () => {
-  const paths = [`${BUNDLE}.cache`]
+  const mode = SHORT ? "" : ".long"
+  const paths = [`${BUNDLE}${mode}.cache`]
   const base = process.env.XDG_CACHE_HOME ||
     (process.platform === "win32" ? process.env.LOCALAPPDATA : undefined) ||
     safely(() => join(homedir(), ".cache"))
   const stat = safely(() => statSync(BUNDLE))
   if (base && stat) {
     const key = `${process.version}-${process.arch}-${stat.size}-${Math.trunc(stat.mtimeMs)}`
-    paths.push(join(base, "esms-effect", `esms-${key}.cache`))
+    paths.push(join(base, "esms-effect", `esms-${key}${mode}.cache`))
   }
   return paths
 }
@@ -72,7 +84,7 @@ export const run = () => {
     script = compile(undefined)
     saveAtExit(script, paths)
   }
-  setTimeout(() => setFlagsFromString("--opt"), OPTIMIZE_AFTER_MS).unref()
+  if (SHORT) setTimeout(() => setFlagsFromString("--opt"), OPTIMIZE_AFTER_MS).unref()
   execute(script)
 }
 

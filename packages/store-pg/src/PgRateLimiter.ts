@@ -85,6 +85,9 @@ export interface Options {
   readonly perSecond: number
 }
 
+/** How fast the clock offset's error is taken to grow (100 µs a second: 100 ppm, well above NTP'd clocks). */
+const DRIFT = 1e-4
+
 /** A batch books at most this many ms of slots: one process never holds the row's next second alone. */
 const BATCH_MS = 250
 
@@ -123,17 +126,40 @@ export const make = (
     const wasted = Metric.tagged(wastedSlots, "account", options.account)
     yield* sql`INSERT INTO esms_rate_buckets (account, next_slot) VALUES (${options.account}, 0)
       ON CONFLICT (account) DO NOTHING`
-    // Books `k` slots, the first at least `ahead` ms from now; how long until the first, as the database saw it.
+    // The database's clock less this process's: estimated from each booking's round trip (the database
+    // read its clock somewhere within it), the estimate of the shortest trip kept, its error growing
+    // with age by DRIFT. A slot's local time is then right to within that error (about half the quickest
+    // round trip), not to within each booking's own round trip, which a loaded host or a queue on the
+    // row's lock makes tens of ms: a late slot bunched with the next process's batch by that much.
+    const offset = yield* Ref.make({ offset: 0, error: Infinity, at: 0 })
+    const estimate = (dbNow: number, sent: number, received: number) =>
+      Ref.update(offset, (best) => {
+        const error = (received - sent) / 2
+        return error <= best.error + (received - best.at) * DRIFT
+          ? { offset: dbNow - (sent + received) / 2, error, at: received }
+          : best
+      })
+    // A first estimate before any booking, from quick round trips (the first one may open the connection).
+    for (let i = 0; i < 3; i++) {
+      const sent = yield* Clock.currentTimeMillis
+      const [row] = yield* sql<
+        { now_ms: number }
+      >`SELECT (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::float8 AS now_ms`
+      if (row !== undefined) yield* estimate(row.now_ms, sent, yield* Clock.currentTimeMillis)
+    }
+    // Books `k` slots, the first at least `ahead` ms from now; the first's local time.
     const book = (k: number, ahead: number) =>
       Effect.gen(function*() {
         const sent = yield* Clock.currentTimeMillis
-        const [row] = yield* sql<{ wait_ms: number }>`WITH now AS (
+        const [row] = yield* sql<{ first_ms: number; now_ms: number }>`WITH now AS (
           SELECT EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS ms)
         UPDATE esms_rate_buckets b SET next_slot = GREATEST(b.next_slot, now.ms + ${ahead}) + ${k * interval}
         FROM now WHERE b.account = ${options.account}
-        RETURNING (b.next_slot - ${k * interval} - now.ms)::float8 AS wait_ms`
+        RETURNING (b.next_slot - ${k * interval})::float8 AS first_ms, now.ms::float8 AS now_ms`
         const received = yield* Clock.currentTimeMillis
-        return { sent, received, wait: row?.wait_ms ?? 0 }
+        if (row === undefined) return { sent, received, first: received }
+        yield* estimate(row.now_ms, sent, received)
+        return { sent, received, first: row.first_ms - (yield* Ref.get(offset)).offset }
       }).pipe(
         Effect.retry(
           Schedule.exponential("50 millis").pipe(Schedule.union(Schedule.spaced("2 seconds")), Schedule.jittered)
@@ -159,20 +185,18 @@ export const make = (
     // One booking for `batch`: each taker gets its own slot of it, or goes back to the queue.
     const settle = (batch: ReadonlyArray<Deferred.Deferred<number>>) =>
       Effect.gen(function*() {
-        const { received, sent, wait } = yield* book(batch.length, yield* Ref.get(lead))
-        const trip = received - sent
-        yield* Ref.set(lead, Math.min(trip, 1000))
-        yield* Ref.update(horizon, (h) => Math.max(h, received + wait + batch.length * interval))
+        const { first, received, sent } = yield* book(batch.length, yield* Ref.get(lead))
+        yield* Ref.set(lead, Math.min(received - sent, 1000))
+        yield* Ref.update(horizon, (h) => Math.max(h, first + batch.length * interval))
         let unused = 0
         const again: Array<Deferred.Deferred<number>> = []
         for (const [i, taker] of batch.entries()) {
-          const slot = wait + i * interval
-          // The database booked somewhere in the round trip: if at its start, this slot is `trip - slot` ms
-          // gone already; too late, a new one. If at its end, it is `slot` ms ahead: never start sooner.
-          // A taker interrupted meanwhile: its slot goes unused, never to another taker.
-          const late = slot - trip < -LATE_MS
+          const slot = first + i * interval
+          // Gone by more than LATE_MS when the answer came: a new one. A taker interrupted meanwhile: its
+          // slot goes unused, never to another taker.
+          const late = slot < received - LATE_MS
           if (late) again.push(taker)
-          if (late || !(yield* Deferred.succeed(taker, received + slot))) unused++
+          if (late || !(yield* Deferred.succeed(taker, slot))) unused++
         }
         yield* Metric.incrementBy(wasted, unused)
         yield* Queue.offerAll(queue, yield* pending(again))

@@ -42,8 +42,9 @@ const WORKERS = arg("workers", 3)
 // wait to the campaign's tail on a run of 25 s.
 const LEASE = arg("lease", 5)
 const CALLBACKS = arg("callbacks", 30_000)
-// Sends in flight per worker: enough for the rate when a loaded machine answers slowly.
-const CONCURRENCY = arg("concurrency", 16)
+// Sends in flight per worker: enough for one worker to carry the whole rate (a send waits up to a quarter
+// of a second for its permit), as at the start, before the others have joined, and after the kill.
+const CONCURRENCY = arg("concurrency", 48)
 const run = promisify(execFile)
 
 const dir = mkdtempSync(join(tmpdir(), "esms-bench-campaign-"))
@@ -140,9 +141,11 @@ const waitFor = async (predicate) => {
 }
 
 const started = performance.now()
-// The first loads the file; the others join (no FILE) once it is loaded.
+// The first loads the file; the others join (no FILE) as soon as it is loaded.
 const workers = [worker([file, "--no-check-image"])]
-await waitFor((m) => m.length >= 1)
+while ((await psql("SELECT count(*) FROM esms_campaigns").catch(() => "0")) === "0") {
+  await new Promise((resolve) => setTimeout(resolve, 50))
+}
 for (let i = 1; i < WORKERS; i++) workers.push(worker([]))
 await waitFor((m) => m.length >= ROWS / 2)
 workers[0].child.kill("SIGKILL")

@@ -53,6 +53,9 @@ import * as SameFile from "./SameFile.js"
  */
 export const CLAIM = 20
 
+/** The connections a worker keeps to the store at most (see where the layer is built). */
+const CONNECTIONS = 10
+
 /**
  * What a campaign row holds in the store: the message as the file gave it, or why it is not sent.
  *
@@ -360,9 +363,10 @@ export const run = (
         Layer.mergeAll(
           Campaign.layer,
           PgRateLimiter.layer({ account: PgRateLimiter.accountKey(apiKey), perSecond: settings.rate })
-          // A connection for each send's write and each booking of the rate: a write that waits for a
-          // connection between its permit and its request would bunch the requests eSMS counts.
-        ).pipe(Layer.provideMerge(PgStore.layer(url, { maxConnections: 2 * settings.concurrency + 4 })))
+          // Whatever the concurrency, a worker has few statements on the way at once: one in_flight and one
+          // settle write (each combining the rows ready), up to 4 bookings of the rate, a claim, the
+          // progress, the lease's renewal. Each connection is a server process on the database.
+        ).pipe(Layer.provideMerge(PgStore.layer(url, { maxConnections: CONNECTIONS })))
       ),
       Effect.catchTags({
         StoreUnavailable: (error) => Effect.fail(storeProblem(error.message)),

@@ -371,8 +371,11 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
         })
         const limiter = Effect.map(Effect.serviceOption(RateLimiter.RateLimiter), Option.getOrElse(() => ownLimiter))
         const { beforePermit, beforeSend } = options
+        // The hooks are called when their turn comes (a hook may do its work in its own body).
         const permit = (rate: RateLimiter.Service, message: A, index: number, requestId: string) =>
-          beforePermit === undefined ? rate.take : Effect.zipRight(beforePermit(message, index, requestId), rate.take)
+          beforePermit === undefined
+            ? rate.take
+            : Effect.zipRight(Effect.suspend(() => beforePermit(message, index, requestId)), rate.take)
         const runCheck = options.checkImage ?? imageOptions !== undefined
         // Each distinct photo once per run, whatever the number of rows that show it.
         const memoized = runCheck === true
@@ -399,7 +402,9 @@ export const make = (options: Options): Effect.Effect<Service, Api.InvalidConfig
           const { requestId, withId } = identify(valid)
           return Effect.flatMap(limiter, (rate) =>
             permit(rate, message, index, requestId).pipe(
-              Effect.zipRight(beforeSend === undefined ? Effect.void : beforeSend(message, index, requestId)),
+              Effect.zipRight(
+                beforeSend === undefined ? Effect.void : Effect.suspend(() => beforeSend(message, index, requestId))
+              ),
               Effect.zipRight(
                 Effect.match(Effect.provideService(sendValid(withId), RateLimiter.RateLimiter, rate), {
                   onSuccess: (accepted): BatchOutcome.BatchOutcome<A> =>

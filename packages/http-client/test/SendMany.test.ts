@@ -131,6 +131,25 @@ layer(Simulator.layer({ tps: 1000, callbackDelay: "1 hour" }), { timeout: "30 se
         ])
       }))
 
+    it.effect("the hooks are called when their turn comes, not when the send is set up", () =>
+      Effect.gen(function*() {
+        yield* fresh
+        // A hook that does its work in its own body, not in the Effect it returns: still in order.
+        const events: Array<string> = []
+        const limiter = RateLimiter.RateLimiter.of({ take: Effect.sync(() => void events.push("permit")) })
+        yield* sendAll([message(0)], {
+          beforePermit: () => {
+            events.push("beforePermit")
+            return Effect.void
+          },
+          beforeSend: () => {
+            events.push("beforeSend")
+            return Effect.void
+          }
+        }).pipe(Effect.provideService(RateLimiter.RateLimiter, limiter))
+        assert.deepStrictEqual(events, ["beforePermit", "permit", "beforeSend"])
+      }))
+
     it.effect("perSecond: sends start evenly spaced; the simulator counts no burst above the rate", () =>
       Effect.gen(function*() {
         yield* fresh

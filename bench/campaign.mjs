@@ -133,10 +133,12 @@ const worker = (args) => {
   return { child, exited }
 }
 const messages = () => sim(simulator.messages)
+// Polled every quarter of a second: the simulator copies its messages for each read, and reading them
+// every 50 ms held its event loop long enough to stamp requests late, in bunches (answered 160).
 const waitFor = async (predicate) => {
   for (;;) {
     if (predicate(await messages())) return
-    await new Promise((resolve) => setTimeout(resolve, 50))
+    await new Promise((resolve) => setTimeout(resolve, 250))
   }
 }
 
@@ -144,7 +146,7 @@ const started = performance.now()
 // The first loads the file; the others join (no FILE) as soon as it is loaded.
 const workers = [worker([file, "--no-check-image"])]
 while ((await psql("SELECT count(*) FROM esms_campaigns").catch(() => "0")) === "0") {
-  await new Promise((resolve) => setTimeout(resolve, 50))
+  await new Promise((resolve) => setTimeout(resolve, 100))
 }
 for (let i = 1; i < WORKERS; i++) workers.push(worker([]))
 await waitFor((m) => m.length >= ROWS / 2)

@@ -263,6 +263,19 @@ export const make = (dispatcher: Dispatcher, options: Pick<Options, "spans"> = {
   fromDispatcher(() => dispatcher, options.spans)
 
 /**
+ * Loads undici now rather than at the first request, as `layer` does (a program that never sends, such
+ * as `esms --help`, pays nothing for it). A program about to send at a rate calls this first: loaded and
+ * compiled on a busy machine, undici held the first permitted requests for up to seconds, which then
+ * left together, over the account's TPS.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const preload: Effect.Effect<void> = Effect.sync(() => {
+  void Agent.prototype.dispatch
+})
+
+/**
  * The `HttpClient` on a keep-alive `Agent` sized by the options. The agent is created by the first
  * request (a program that never sends, such as `esms --help`, pays nothing for it) and destroyed
  * with the layer.

@@ -24,6 +24,7 @@ import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
 import * as PgServer from "../packages/pg-test/dist/PgServer.js"
 import { Simulator } from "../packages/simulator/dist/index.js"
+import { busiest } from "./windows.mjs"
 
 // effect as the simulator resolves it (the root has no effect of its own): one copy in the process.
 const effectModule = (name) =>
@@ -164,14 +165,6 @@ const at = accepted.map((m) => m.acceptedAt).sort((a, b) => a - b)
 const seen = attempts.filter((a) => a.endpoint === "SendZaloFollowerMessage").map((a) => a.at).sort(
   (a, b) => a - b
 )
-const busiest = (times) => {
-  let max = 0
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i] - times[j] >= 1000) j++
-    max = Math.max(max, i - j + 1)
-  }
-  return max
-}
 const rate = (at.length - 1) / ((at[at.length - 1] - at[0]) / 1000)
 const counts = await psql("SELECT state || '=' || count(*) FROM esms_campaign_rows GROUP BY state ORDER BY state")
 const problems = []

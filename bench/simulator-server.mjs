@@ -8,6 +8,7 @@
  */
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { pathToFileURL } from "node:url"
+import { busiest } from "./windows.mjs"
 
 // "floor": bench/simulator-floor.mjs, the platform alone, on this checkout's dependencies.
 const floor = process.argv[2] === "floor"
@@ -37,16 +38,6 @@ const delay = monitorEventLoopDelay({ resolution: RESOLUTION })
 const lateBy = (nanos) => Math.max(0, nanos / 1e6 - RESOLUTION)
 let cpuAtStart = process.cpuUsage()
 
-/** The most send attempts the simulator stamped within one 1,000 ms window (what its TPS rule judges). */
-const busiestSecond = (stamps) => {
-  let most = 0
-  for (let first = 0, last = 0; last < stamps.length; last++) {
-    while (stamps[last] - stamps[first] >= 1000) first++
-    most = Math.max(most, last - first + 1)
-  }
-  return most
-}
-
 process.on("message", async (command) => {
   if (command === "start") {
     delay.reset()
@@ -66,7 +57,7 @@ process.on("message", async (command) => {
         max: lateBy(delay.max)
       },
       codes,
-      busiestSecond: busiestSecond(attempts.map((a) => a.at).sort((a, b) => a - b))
+      busiestSecond: busiest(attempts.map((a) => a.at).sort((a, b) => a - b))
     })
   }
 })

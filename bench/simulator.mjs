@@ -26,6 +26,7 @@ import { resolve } from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { machine, median, option, printTable } from "./report.mjs"
+import { busiest } from "./windows.mjs"
 
 const REQUESTS = Number(option("requests", "5000"))
 const RATE = Number(option("rate", "200"))
@@ -80,16 +81,6 @@ const post = (agent, url, bytes, onWritten) =>
     req.on("finish", onWritten)
     req.end(bytes)
   })
-
-/** The most stamps within one 1,000 ms window. */
-const busiestSecond = (stamps) => {
-  let most = 0
-  for (let first = 0, last = 0; last < stamps.length; last++) {
-    while (stamps[last] - stamps[first] >= 1000) first++
-    most = Math.max(most, last - first + 1)
-  }
-  return most
-}
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -146,7 +137,7 @@ const runOnce = async (build) => {
   agent.destroy()
   child.disconnect()
   await once(child, "exit")
-  return { ...measured, seconds, answered, sentBusiest: busiestSecond([...wroteAt].sort((x, y) => x - y)) }
+  return { ...measured, seconds, answered, sentBusiest: busiest([...wroteAt].sort((x, y) => x - y)) }
 }
 
 console.log(machine())

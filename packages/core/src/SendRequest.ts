@@ -8,7 +8,7 @@
  */
 import * as Schema from "effect/Schema"
 import type { Credentials } from "./Credentials.js"
-import { ZaloMessage } from "./ZaloMessage.js"
+import { type Input as MessageInput, ZaloMessage } from "./ZaloMessage.js"
 
 /** The endpoint's path below the base URL. @since 0.1.0 @category constants */
 export const PATH = "/SendZaloFollowerMessage_V5_post_json/"
@@ -81,21 +81,29 @@ export const fromMessage = (credentials: Credentials, message: ZaloMessage): Sen
   }, true)
 
 /**
+ * The message fields a request carries, as `ZaloMessage`'s input (not yet validated). Absent wire fields
+ * stay absent: the optional fields are exact, so `undefined` would be rejected.
+ *
+ * @since 0.2.0
+ * @category encoding
+ */
+export const toInput = (request: SendRequest): MessageInput => ({
+  userId: request.Payload.recipient.user_id,
+  text: request.Payload.message.text,
+  imageUrl: request.Payload.message.attachment.payload.elements[0].url,
+  ...(request.CallbackUrl === undefined ? {} : { callbackUrl: request.CallbackUrl }),
+  ...(request.RequestId === undefined ? {} : { requestId: request.RequestId }),
+  ...(request.SendDate === undefined ? {} : { sendDate: request.SendDate })
+})
+
+/**
  * The message a wire body carries, validated again (the simulator and the round-trip test use this).
  *
  * @since 0.1.0
  * @category encoding
  */
 export const toMessage = (request: SendRequest) =>
-  Schema.decodeUnknown(ZaloMessage, { errors: "all" })({
-    userId: request.Payload.recipient.user_id,
-    text: request.Payload.message.text,
-    imageUrl: request.Payload.message.attachment.payload.elements[0].url,
-    // Absent wire fields stay absent: the optional fields are exact, so `undefined` would be rejected.
-    ...(request.CallbackUrl === undefined ? {} : { callbackUrl: request.CallbackUrl }),
-    ...(request.RequestId === undefined ? {} : { requestId: request.RequestId }),
-    ...(request.SendDate === undefined ? {} : { sendDate: request.SendDate })
-  })
+  Schema.decodeUnknown(ZaloMessage, { errors: "all" })(toInput(request))
 
 const encodeJson = Schema.encodeSync(Schema.parseJson(SendRequest))
 

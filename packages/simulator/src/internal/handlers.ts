@@ -125,15 +125,7 @@ export const make = ({ accounts, deliver, limits, price, ref }: Dependencies) =>
         return payloadError(ZaloMessage.formatFieldErrors(ZaloMessage.fieldErrors(wire.left)))
       }
       const request = wire.right
-      // As `SendRequest.toMessage`: absent wire fields stay absent (the optional fields are exact).
-      input = {
-        userId: request.Payload.recipient.user_id,
-        text: request.Payload.message.text,
-        imageUrl: request.Payload.message.attachment.payload.elements[0].url,
-        ...(request.CallbackUrl === undefined ? {} : { callbackUrl: request.CallbackUrl }),
-        ...(request.RequestId === undefined ? {} : { requestId: request.RequestId }),
-        ...(request.SendDate === undefined ? {} : { sendDate: request.SendDate })
-      }
+      input = SendRequest.toInput(request)
     }
     const validated = ZaloMessage.validateEither(input)
     if (Either.isLeft(validated)) return payloadError(ZaloMessage.formatFieldErrors(validated.left.errors))

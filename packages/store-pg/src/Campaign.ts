@@ -313,14 +313,9 @@ export const make: Effect.Effect<Service, never, SqlClient.SqlClient> = Effect.g
       settlements: ReadonlyArray<{ readonly line: number; readonly settlement: Journal.Settlement }>
     ) => {
       // One parameter for any number of rows: a JSON array of the columns each row takes.
-      const values = JSON.stringify(settlements.map(({ line, settlement: s }) => ({
-        line,
-        state: s.state,
-        tag: s.state === "rejected" || s.state === "failed" ? s.tag : null,
-        code: s.state === "rejected" ? s.code : null,
-        sms_id: s.state === "accepted" ? s.smsId ?? null : null,
-        detail: s.state === "rejected" || s.state === "failed" ? s.detail : null
-      })))
+      const values = JSON.stringify(
+        settlements.map(({ line, settlement }) => ({ line, ...Journal.settlementColumns(settlement) }))
+      )
       return sql<{ line: number }>`UPDATE esms_campaign_rows r SET state = v.state, tag = v.tag, code = v.code,
           sms_id = v.sms_id, detail = v.detail, lease_until = NULL, updated_at = clock_timestamp()
         FROM jsonb_to_recordset(${values}::jsonb)

@@ -65,14 +65,11 @@ export const make = (
       ).pipe(Effect.asVoid)
 
     const settle = (line: number, s: Journal.Settlement) => {
-      const tag = s.state === "rejected" || s.state === "failed" ? s.tag : null
-      const code = s.state === "rejected" ? s.code : null
-      const detail = s.state === "rejected" || s.state === "failed" ? s.detail : null
-      const smsId = s.state === "accepted" ? s.smsId ?? null : null
+      const { code, detail, sms_id, state, tag } = Journal.settlementColumns(s)
       return Effect.flatMap(
         Clock.currentTimeMillis,
         (now) =>
-          sql`UPDATE esms_journal_rows SET state = ${s.state}, tag = ${tag}, code = ${code}, sms_id = ${smsId},
+          sql`UPDATE esms_journal_rows SET state = ${state}, tag = ${tag}, code = ${code}, sms_id = ${sms_id},
           detail = ${detail}, updated_at = ${now} WHERE batch = ${name} AND line = ${line}`
       ).pipe(Effect.asVoid)
     }

@@ -78,6 +78,27 @@ export type Settlement =
   | { readonly state: "failed"; readonly tag: string; readonly detail: string }
 
 /**
+ * The columns a {@link Settlement} writes, the ones it has no value for `null`: the one mapping for every
+ * table that records outcomes (the journals of each dialect, a campaign's rows).
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const settlementColumns = (s: Settlement): {
+  readonly state: Settlement["state"]
+  readonly tag: string | null
+  readonly code: string | null
+  readonly sms_id: string | null
+  readonly detail: string | null
+} => ({
+  state: s.state,
+  tag: s.state === "rejected" || s.state === "failed" ? s.tag : null,
+  code: s.state === "rejected" ? s.code : null,
+  sms_id: s.state === "accepted" ? s.smsId ?? null : null,
+  detail: s.state === "rejected" || s.state === "failed" ? s.detail : null
+})
+
+/**
  * What to do with a row on this run, given its journal entry.
  *
  * - `Send`: send it. `sentBefore`: this RequestId may already have reached eSMS (a run stopped while
@@ -277,14 +298,11 @@ export const make: Effect.Effect<Service, SqlError.SqlError, SqlClient.SqlClient
     ).pipe(Effect.asVoid)
 
   const settle = (line: number, s: Settlement) => {
-    const tag = s.state === "rejected" || s.state === "failed" ? s.tag : null
-    const code = s.state === "rejected" ? s.code : null
-    const detail = s.state === "rejected" || s.state === "failed" ? s.detail : null
-    const smsId = s.state === "accepted" ? s.smsId ?? null : null
+    const { code, detail, sms_id, state, tag } = settlementColumns(s)
     return Effect.flatMap(
       Clock.currentTimeMillis,
       (now) =>
-        sql`UPDATE journal_rows SET state = ${s.state}, tag = ${tag}, code = ${code}, sms_id = ${smsId},
+        sql`UPDATE journal_rows SET state = ${state}, tag = ${tag}, code = ${code}, sms_id = ${sms_id},
       detail = ${detail}, updated_at = ${now} WHERE line = ${line}`
     ).pipe(Effect.asVoid)
   }

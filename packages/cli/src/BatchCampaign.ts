@@ -12,7 +12,7 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
 import type * as SqlError from "@effect/sql/SqlError"
 import type { ZaloMessage } from "@esms-effect/core"
-import { EsmsClient, UndiciHttpClient } from "@esms-effect/http-client"
+import { EsmsClient } from "@esms-effect/http-client"
 import type { Journal } from "@esms-effect/store"
 import { Campaign, PgRateLimiter, PgStore } from "@esms-effect/store-pg"
 import * as Chunk from "effect/Chunk"
@@ -349,9 +349,6 @@ export const run = (
             )
           yield* ExitStatus.set(BatchTally.runExitCode(final, status))
         })
-      // Before the first permit: loaded by the first request instead, it held this worker's first
-      // permitted requests (up to seconds on a busy machine), which then left in a burst.
-      yield* UndiciHttpClient.preload
       yield* Ref.set(settings.sending, true)
       yield* BatchStop.run(pass, stop, {
         onStopping: display.stop,

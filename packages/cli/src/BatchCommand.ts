@@ -10,7 +10,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { EsmsClient, UndiciHttpClient } from "@esms-effect/http-client"
+import { EsmsClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -145,8 +145,6 @@ const send = <E, R>(
     const tally = yield* Ref.make(BatchTally.newTally(checked.rows))
     const display = yield* BatchProgress.make(tally, settings.json)
     const stop = yield* BatchStop.make
-    // Before the first permit (see BatchCampaign): the first requests would otherwise wait for it.
-    yield* UndiciHttpClient.preload
     const pass = BatchRun.sendPass(source, client, settings.send, stop).pipe(
       Stream.runForEach((line) =>
         report.write(line).pipe(

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { ZaloMessage } from "@esms-effect/core"
-import type { BatchOutcome, EsmsClient } from "@esms-effect/http-client"
+import { type BatchOutcome, type EsmsClient, UndiciHttpClient } from "@esms-effect/http-client"
 import { Journal } from "@esms-effect/store"
 import * as Chunk from "effect/Chunk"
 import * as Data from "effect/Data"
@@ -275,50 +275,53 @@ export const sendPass = <E, R>(
     Stream.mapEffect((claimed) => Effect.map(BatchStop.isStopping(stop), (stopping) => stopping ? undefined : claimed)),
     Stream.takeWhile((claimed): claimed is Claimed => claimed !== undefined)
   )
-  return Stream.unwrapScoped(Effect.map(
-    Stream.partitionEither(
-      taken,
-      (claimed) => Effect.succeed(claimed._tag === "Send" ? Either.right(claimed.item) : Either.left(claimed))
-    ),
-    ([others, toSend]) =>
-      Stream.merge(
-        others.pipe(Stream.mapEffect((claimed) =>
-          claimed._tag === "Settled"
-            ? Effect.succeed(settledLine(claimed.entry))
-            : invalid(source.ledger, claimed.line, claimed.fingerprint, claimed.errors)
-        )),
-        client.sendMany(toSend, {
-          concurrency: options.concurrency,
-          perSecond: options.rate,
-          checkImage: options.images ?? false,
-          // A ledger that can hand rows back is written before the permit (see `Ledger`).
-          beforePermit: (item, _, requestId) =>
-            source.ledger.unstarted === undefined ? Effect.void : Effect.zipRight(
-              BatchStop.waiting(stop, item.line),
-              source.ledger.inFlight(item.line, requestId, item.fingerprint)
-            ),
-          // Right after the permit: once Ctrl-C came, a row still waiting never starts.
-          beforeSend: (item, _, requestId) =>
-            source.ledger.unstarted === undefined
-              ? Effect.zipRight(
-                BatchStop.starting(stop, item.line),
-                source.ledger.inFlight(item.line, requestId, item.fingerprint)
-              )
-              : BatchStop.starting(stop, item.line)
-        }).pipe(
-          // The results that came together written together: a store across the network (a campaign's)
-          // answers each write in a round trip, which one at a time would cap the run at one row per round
-          // trip (the campaign's ledger combines concurrent writes into one statement). Chunk by chunk, not
-          // `Stream.mapEffect` with a concurrency, whose machinery cost ~0.5 ms of CPU per row.
-          Stream.mapChunksEffect((outcomes) =>
-            Effect.forEach(
-              outcomes,
-              (outcome) =>
-                Effect.zipRight(BatchStop.settled(stop, outcome.message.line), settle(source.ledger, outcome)),
-              { concurrency: "unbounded" }
-            ).pipe(Effect.map(Chunk.unsafeFromArray))
+  // A ledger that can hand rows back is written before the permit, one that cannot right after it (see
+  // `Ledger`).
+  const early = source.ledger.unstarted !== undefined
+  const journal = (item: Item, requestId: string) => source.ledger.inFlight(item.line, requestId, item.fingerprint)
+  // undici before the first permit: loaded by the first request instead (the bundled esms loads it
+  // lazily), it held the first permitted requests, up to seconds on a busy machine, which then left in a
+  // burst over the account's TPS.
+  return Stream.unwrapScoped(Effect.zipRight(
+    UndiciHttpClient.preload,
+    Effect.map(
+      Stream.partitionEither(
+        taken,
+        (claimed) => Effect.succeed(claimed._tag === "Send" ? Either.right(claimed.item) : Either.left(claimed))
+      ),
+      ([others, toSend]) =>
+        Stream.merge(
+          others.pipe(Stream.mapEffect((claimed) =>
+            claimed._tag === "Settled"
+              ? Effect.succeed(settledLine(claimed.entry))
+              : invalid(source.ledger, claimed.line, claimed.fingerprint, claimed.errors)
+          )),
+          client.sendMany(toSend, {
+            concurrency: options.concurrency,
+            perSecond: options.rate,
+            checkImage: options.images ?? false,
+            beforePermit: early
+              ? (item, _, requestId) => Effect.zipRight(BatchStop.waiting(stop, item.line), journal(item, requestId))
+              : undefined,
+            // Right after the permit: once Ctrl-C came, a row still waiting never starts.
+            beforeSend: early
+              ? (item) => BatchStop.starting(stop, item.line)
+              : (item, _, requestId) => Effect.zipRight(BatchStop.starting(stop, item.line), journal(item, requestId))
+          }).pipe(
+            // The results that came together written together: a store across the network (a campaign's)
+            // answers each write in a round trip, which one at a time would cap the run at one row per round
+            // trip (the campaign's ledger combines concurrent writes into one statement). Chunk by chunk, not
+            // `Stream.mapEffect` with a concurrency, whose machinery cost ~0.5 ms of CPU per row.
+            Stream.mapChunksEffect((outcomes) =>
+              Effect.forEach(
+                outcomes,
+                (outcome) =>
+                  Effect.zipRight(BatchStop.settled(stop, outcome.message.line), settle(source.ledger, outcome)),
+                { concurrency: "unbounded" }
+              ).pipe(Effect.map(Chunk.unsafeFromArray))
+            )
           )
         )
-      )
+    )
   ))
 }

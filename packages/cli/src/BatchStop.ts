@@ -72,9 +72,14 @@ export const starting = (stop: Stop, line: number): Effect.Effect<void> =>
         : Effect.zipRight(Ref.update(stop.waiting, HashSet.remove(line)), Ref.update(stop.started, HashSet.add(line)))
   )
 
-/** A row's outcome is recorded: no longer in flight. @since 0.1.0 @category combinators */
-export const settled = (stop: Stop, line: number): Effect.Effect<void> =>
-  Effect.zipRight(Ref.update(stop.waiting, HashSet.remove(line)), Ref.update(stop.started, HashSet.remove(line)))
+/**
+ * A row's outcome is recorded: no longer in flight (a row reaches its outcome through {@link starting},
+ * which took it out of `waiting`).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
+export const settled = (stop: Stop, line: number): Effect.Effect<void> => Ref.update(stop.started, HashSet.remove(line))
 
 const inFlight = (stop: Stop) => Effect.map(Ref.get(stop.started), HashSet.size)
 

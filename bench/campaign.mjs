@@ -2,8 +2,8 @@
 /**
  * Several machines, one account (issue 15), black box on one host: a real PostgreSQL server
  * (@esms-effect/pg-test: Debian's initdb/pg_ctl on a temporary directory and a loopback port), the
- * simulator with its TPS limit set (over it, it answers 160; bench/campaign-simulator.mjs, a process of
- * its own, as eSMS is), and the built `esms` as separate processes.
+ * simulator with its TPS limit set (over it, it answers 160; bench/simulator-server.mjs, a process of its
+ * own, as eSMS is), and the built `esms` as separate processes.
  *
  * 1. A campaign of 5,000 rows on 3 workers at `--rate 200` (the account's total, through the Postgres
  *    token bucket); one worker is killed with SIGKILL half-way. Prints the rows accepted once (counted by
@@ -69,10 +69,15 @@ const psql = async (query) => {
 // workers and PostgreSQL: a process of its own (not this one, whose spawning and polling would hold the
 // event loop that stamps the arrivals), with precedence on the cores. Without it, the workers' start-up
 // starved it for up to 200 ms (its event-loop delay): it stamped requests sent on time late, in bunches,
-// and answered them 160 (2-23 a run) though the workers kept the rate.
-const simulatorProcess = fork(fileURLToPath(new URL("./campaign-simulator.mjs", import.meta.url)), [String(RATE)])
+// and answered up to 23 of them 160 a run though the workers kept the rate.
+const simulatorProcess = fork(fileURLToPath(new URL("./simulator-server.mjs", import.meta.url)), [
+  fileURLToPath(new URL("..", import.meta.url)),
+  String(RATE)
+])
 const fromSimulator = () => new Promise((resolve) => simulatorProcess.once("message", resolve))
 const simulator = await fromSimulator()
+// Its event-loop delay from here on.
+simulatorProcess.send("start")
 let precedence = "with precedence (nice -10)"
 try {
   setPriority(simulatorProcess.pid, -10)

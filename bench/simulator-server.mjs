@@ -1,10 +1,11 @@
 /* global process, URL */
 /**
- * The simulator under bench/simulator.mjs: `Simulator.serve` from the build of the checkout given as
- * argv[2], set up as bench/campaign.mjs sets it up (TPS = the rate, an unlimited balance, callbacks an
- * hour away). Run as a child process, so its CPU is its own. Over IPC: tells its parent the base URL;
- * on "start" zeroes its CPU time and its event-loop delay histogram; on "stop" answers both, and what
- * it answered (its own record of the attempts).
+ * The simulator under bench/simulator.mjs and bench/campaign.mjs: `Simulator.serve` from the build of the
+ * checkout given as argv[2], TPS argv[3], an unlimited balance, callbacks an hour away. Run as a child
+ * process, so its CPU is its own. Over IPC: tells its parent the base URL; on "start" zeroes its CPU time
+ * and its event-loop delay histogram; on "stop" answers both, and what it answered (its own record of the
+ * attempts); on "record", the messages and send attempts (the fields the campaign bench counts) and its
+ * event-loop delay so far.
  */
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { pathToFileURL } from "node:url"
@@ -58,6 +59,21 @@ process.on("message", async (command) => {
       },
       codes,
       busiestSecond: busiest(attempts.map((a) => a.at).sort((a, b) => a - b))
+    })
+  } else if (command === "record") {
+    const [messages, attempts] = await Promise.all([
+      Effect.runPromise(simulator.messages),
+      Effect.runPromise(simulator.attempts)
+    ])
+    process.send({
+      messages: messages.map((m) => ({ requestId: m.requestId, userId: m.userId, acceptedAt: m.acceptedAt })),
+      attempts: attempts.map((a) => ({
+        endpoint: a.endpoint,
+        at: a.at,
+        codeResult: a.codeResult,
+        requestId: a.requestId
+      })),
+      delayMillis: { p99: lateBy(delay.percentile(99)), max: lateBy(delay.max) }
     })
   }
 })

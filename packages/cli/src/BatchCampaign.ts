@@ -68,15 +68,6 @@ export interface RowData {
 }
 
 /**
- * How long a row's in_flight mark waits for others to share its statement. The mark is written before
- * the row waits for its permit (see `BatchRun.Ledger`), a wait of up to a quarter of a second at the
- * account's rate, so this delays no send. A worker sends one row every 5-16 ms and its mark takes a round
- * trip: without the wait, each mark had a statement of its own. With it, a few share one (3,000 rows on
- * one worker: 41 % fewer transactions, a quarter less of the database's CPU).
- */
-const IN_FLIGHT_LINGER = Duration.millis(50)
-
-/**
  * A campaign as a {@link BatchRun.RowSource}: leases of {@link CLAIM} rows claimed as the sends go;
  * when nothing is free but rows leased by other workers are outstanding, it waits (their lease may
  * expire: a dead worker's rows come back here, with the same RequestId); it ends when the campaign has
@@ -125,11 +116,7 @@ export const campaignSource = (
     ).pipe(Effect.mapError((error) => Option.isOption(error) ? error : Option.some(error)))
     // A worker that lost its lease (stalled longer than it) still sends with the row's RequestId: eSMS
     // answers 124 to the second of two sends, and the store keeps the result of the row's holder.
-    const inFlight = yield* Coalesce.make(
-      (lines: ReadonlyArray<number>) => handle.inFlightAll(worker, lines),
-      CLAIM,
-      IN_FLIGHT_LINGER
-    )
+    const inFlight = yield* Coalesce.make((lines: ReadonlyArray<number>) => handle.inFlightAll(worker, lines), CLAIM)
     const settle = yield* Coalesce.make(
       (settlements: ReadonlyArray<{ readonly line: number; readonly settlement: Journal.Settlement }>) =>
         handle.settleAll(worker, settlements),

@@ -3,7 +3,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -11,24 +10,16 @@ import * as Option from "effect/Option"
 import * as Coalesce from "../src/internal/coalesce.js"
 
 // A writer whose first write waits for `gate`: what queues meanwhile shows how the next writes group.
-const gatedWriter = (
-  max: number,
-  fails: (items: ReadonlyArray<number>) => boolean = () => false,
-  linger: Duration.DurationInput = Duration.zero
-) =>
+const gatedWriter = (max: number, fails: (items: ReadonlyArray<number>) => boolean = () => false) =>
   Effect.gen(function*() {
     const writes: Array<ReadonlyArray<number>> = []
     const gate = yield* Deferred.make<void>()
-    const write = yield* Coalesce.make(
-      (items: ReadonlyArray<number>) =>
-        Effect.suspend(() => {
-          writes.push(items)
-          const wait = writes.length === 1 ? Deferred.await(gate) : Effect.void
-          return Effect.zipRight(wait, fails(items) ? Effect.fail(`lost ${items.join(",")}`) : Effect.void)
-        }),
-      max,
-      linger
-    )
+    const write = yield* Coalesce.make((items: ReadonlyArray<number>) =>
+      Effect.suspend(() => {
+        writes.push(items)
+        const wait = writes.length === 1 ? Deferred.await(gate) : Effect.void
+        return Effect.zipRight(wait, fails(items) ? Effect.fail(`lost ${items.join(",")}`) : Effect.void)
+      }), max)
     return { writes, gate, write }
   })
 
@@ -61,18 +52,5 @@ describe("coalesce", () => {
       assert.deepStrictEqual(two, Exit.fail("lost 2,3"))
       assert.deepStrictEqual(three, Exit.fail("lost 2,3"))
       assert.isTrue(Exit.isSuccess(yield* Effect.exit(write(4))), "the writer goes on after a failure")
-    }))
-
-  it.scopedLive("with a linger, items that come within it after the first go in the same write; max still holds", () =>
-    Effect.gen(function*() {
-      const { gate, write, writes } = yield* gatedWriter(4, () => false, "500 millis")
-      yield* Deferred.succeed(gate, undefined)
-      const first = yield* Effect.fork(write(1))
-      yield* Effect.sleep("30 millis")
-      assert.deepStrictEqual(writes, [], "the first item waits for others")
-      const others = yield* Effect.forEach([2, 3, 4, 5, 6], (i) => Effect.fork(write(i)))
-      yield* Fiber.join(first)
-      yield* Fiber.joinAll(others)
-      assert.deepStrictEqual(writes, [[1, 2, 3, 4], [5, 6]], "one write for what came within the linger, up to max")
     }))
 })

@@ -5,8 +5,8 @@
  * simulator with its TPS limit set (over it, it answers 160; bench/simulator-server.mjs, a process of its
  * own, as eSMS is), and the built `esms` as separate processes.
  *
- * 1. A campaign of 5,000 rows on 3 workers at `--rate 200` (the account's total, through the Postgres
- *    token bucket), started together; one worker is killed with SIGKILL half-way. Prints the rows accepted once (counted by
+ * 1. A campaign of 5,000 rows on 3 workers started together at `--rate 200` (the account's total,
+ *    through the Postgres token bucket); one worker is killed with SIGKILL half-way. Prints the rows accepted once (counted by
  *    the simulator), duplicates, the 160 and 124 answers, the campaign's rate and the busiest one-second
  *    window (both where eSMS sees the sends: the simulator's clock).
  * 2. 3 `esms callbacks serve --store postgres://…` receivers (one token) take 30,000 callbacks, 10 % of
@@ -40,7 +40,7 @@ const WORKERS = arg("workers", 3)
 const LEASE = arg("lease", 5)
 const CALLBACKS = arg("callbacks", 30_000)
 // Sends in flight per worker: enough for one worker to carry the whole rate (a send waits up to a quarter
-// of a second for its permit), as at the start, before the others have joined, and after the kill.
+// of a second for its permit), as the two left after the kill do between them.
 const CONCURRENCY = arg("concurrency", 48)
 const run = promisify(execFile)
 

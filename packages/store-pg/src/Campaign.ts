@@ -1,7 +1,8 @@
 /**
  * A campaign split across workers: its rows live in PostgreSQL, so a worker on any machine joins it
  * by name, with no copy of the file. Workers claim rows in small leases (`FOR UPDATE SKIP LOCKED`: no
- * row is held by two workers), mark a row in flight right before its send, and settle it after.
+ * row is held by two workers), mark a row in flight before its send (`esms` does it before the row waits
+ * for its rate permit), and settle it after.
  * A worker that dies (even by SIGKILL) leaves its rows to the others when its leases expire; they are
  * sent again with the **same** RequestId (assigned once, at load) and `sentBefore` true, so eSMS
  * answers 124 to one it already has instead of sending a second message.

@@ -40,10 +40,10 @@ export const accountKey = (apiKey: Redacted.Redacted<string>): string =>
  * than `perSecond`, while it is less than 60 ms late (see {@link WAKE_LATE_MS}). The rate is then 94.3 %
  * of `perSecond`.
  *
- * 6 %, not 5 % as before: issue 15's bench (3 workers at 200/s on two cores, the simulator on
- * them too) saw the simulator's own event loop stall for up to 69 ms, and with 5 % a second held 200 or
- * 201 of its stamps in 2 runs of 4 (a 160 answer in one); with 6 %, 196-197 in each of 4 runs, at 1.2 %
- * less rate.
+ * 6 %, not 5 % as before: a margin measured, not a bound. Issue 15's bench (3 workers at 200/s on
+ * two cores, the simulator on them too) saw the simulator's own event loop stall for up to 69 ms a run;
+ * with 5 %, a second held 200 or 201 of its stamps in 2 runs of 4 (a 160 answer in one), with 6 %,
+ * 196-197 in each of 4. The ceiling is 0.9 % lower (188.7/s at 200, for 190.5).
  *
  * @since 0.1.0
  */

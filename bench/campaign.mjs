@@ -6,9 +6,9 @@
  * own, as eSMS is), and the built `esms` as separate processes.
  *
  * 1. A campaign of 5,000 rows on 3 workers started together at `--rate 200` (the account's total,
- *    through the Postgres token bucket); one worker is killed with SIGKILL half-way. Prints the rows accepted once (counted by
- *    the simulator), duplicates, the 160 and 124 answers, the campaign's rate and the busiest one-second
- *    window (both where eSMS sees the sends: the simulator's clock).
+ *    through the Postgres token bucket); one worker is killed with SIGKILL half-way. Prints the rows
+ *    accepted once (counted by the simulator), duplicates, the 160 and 124 answers, the campaign's rate
+ *    and the busiest one-second window (both where eSMS sees the sends: the simulator's clock).
  * 2. 3 `esms callbacks serve --store postgres://…` receivers (one token) take 30,000 callbacks, 10 % of
  *    them repeats, spread over the three: each valid report is stored once (counted in PostgreSQL).
  *
@@ -110,12 +110,14 @@ const env = {
   ESMS_STORE: url
 }
 const outputs = []
-const worker = (args) => {
+// A worker: the same command for each, the file included (the first to load it loads it).
+const worker = () => {
   const child = spawn(process.execPath, [
     BIN,
     "zalo",
     "send-batch",
-    ...args,
+    file,
+    "--no-check-image",
     "--campaign",
     "bench",
     "--rate",
@@ -146,7 +148,7 @@ const started = performance.now()
 // All started together with the file, as a deployment starts its replicas: one loads it, the others wait
 // for that load and join (the same file: no second load). Joiners started once the campaign was loaded
 // (no FILE) spent their start-up, 0.4 s of CPU each, in its first second, on the two cores its sends had.
-const workers = Array.from({ length: WORKERS }, () => worker([file, "--no-check-image"]))
+const workers = Array.from({ length: WORKERS }, worker)
 while ((await acceptedInStore()) < ROWS / 2) await new Promise((resolve) => setTimeout(resolve, 100))
 workers[0].child.kill("SIGKILL")
 const results = await Promise.all(workers.map((w) => w.exited))
